@@ -1,0 +1,132 @@
+"""Personal identifiers: 居民身份证号 (GB 11643-1999) and phone numbers, checked one at a time or
+vectorised over a pandas Series.
+
+An ID number is 18 characters: a 6-digit administrative division code, the birth date YYYYMMDD,
+a 3-digit sequence (odd for men, even for women) and a check digit. The check digit is
+`"10X98765432"[sum(digit_i × weight_i) mod 11]` over the first 17 digits. A lowercase `x` is
+accepted, because Excel users type it.
+
+`is_valid_id_number` checks the shape and the check digit only; whether the embedded birth date
+is a real, plausible date is a separate question (`birth_date_of`), so that a report can tell a
+mistyped digit (bad_id_number) from an impossible birth date (bad_birth_date).
+
+A phone is a mainland mobile number `1[3-9]` + 9 digits (optionally written with `+86`/`86`,
+spaces or dashes), or a landline with its area code (`0796-1234567`), which elderly rural
+beneficiaries often give instead.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK_CHARS = "10X98765432"
+EARLIEST_BIRTH = date(1900, 1, 1)  # an ID-holder born earlier is not plausible
+
+_ID_SHAPE = r"\d{17}[\dX]"
+_MOBILE = r"(?:\+?86)?1[3-9]\d{9}"
+_LANDLINE = r"0\d{2,3}\d{7,8}"
+_PHONE = re.compile(rf"{_MOBILE}|{_LANDLINE}")
+_PHONE_SEPARATORS = r"[\s\-()()]"
+
+_WEIGHTS = np.array(ID_WEIGHTS, dtype=np.int64)
+_CHECK_BYTES = np.frombuffer(ID_CHECK_CHARS.encode("ascii"), dtype=np.uint8)
+
+
+def id_check_digit(first17: str) -> str:
+    """The GB 11643 check character for the first 17 digits of an ID number."""
+    if len(first17) != 17 or not first17.isdigit():
+        raise ValueError(f"need exactly 17 digits, got {first17!r}")
+    total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS))
+    return ID_CHECK_CHARS[total % 11]
+
+
+def _normalise_id(s: object) -> str:
+    return str(s).strip().upper() if isinstance(s, str) else ""
+
+
+def is_valid_id_number(s: object) -> bool:
+    """True when `s` has the 18-character shape and a correct check digit (birth date not checked)."""
+    text = _normalise_id(s)
+    if not re.fullmatch(_ID_SHAPE, text):
+        return False
+    return id_check_digit(text[:17]) == text[17]
+
+
+def birth_date_of(id_number: object, today: date | None = None) -> date | None:
+    """The birth date written in an ID number, or None when it is not a real, plausible date
+    (not a calendar date, before 1900, or after `today`)."""
+    text = _normalise_id(id_number)
+    if not re.fullmatch(r"\d{17}[\dX]", text):
+        return None
+    try:
+        born = date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
+    except ValueError:
+        return None
+    if born < EARLIEST_BIRTH or born > (today or date.today()):
+        return None
+    return born
+
+
+def is_valid_phone(s: object) -> bool:
+    """True for a well-formed mainland mobile or landline number."""
+    if not isinstance(s, str):
+        return False
+    return bool(_PHONE.fullmatch(re.sub(_PHONE_SEPARATORS, "", s)))
+
+
+# vectorised ------------------------------------------------------------------------------------
+
+
+def _id_text(series: pd.Series) -> pd.Series:
+    return series.astype("string").str.strip().str.upper().fillna("")
+
+
+def valid_id_numbers(series: pd.Series) -> pd.Series:
+    """`is_valid_id_number` over a Series (missing values are False), index preserved."""
+    text = _id_text(series)
+    shaped = text.str.fullmatch(_ID_SHAPE).fillna(False).astype(bool)
+    result = pd.Series(False, index=series.index)
+    if shaped.any():
+        chars = np.frombuffer("".join(text[shaped]).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+        digits = chars[:, :17].astype(np.int64) - ord("0")
+        expected = _CHECK_BYTES[(digits @ _WEIGHTS) % 11]
+        result[shaped] = chars[:, 17] == expected
+    return result
+
+
+def birth_dates(series: pd.Series, today: date | None = None) -> pd.Series:
+    """`birth_date_of` over a Series: datetime64 values, NaT where not a real, plausible date."""
+    text = _id_text(series)
+    digits = text.str.slice(6, 14).where(text.str.fullmatch(_ID_SHAPE).fillna(False).astype(bool))
+    born = pd.to_datetime(digits, format="%Y%m%d", errors="coerce")
+    latest = pd.Timestamp(today or date.today())
+    return born.where((born >= pd.Timestamp(EARLIEST_BIRTH)) & (born <= latest))
+
+
+def valid_phones(series: pd.Series) -> pd.Series:
+    """`is_valid_phone` over a Series (missing values are False), index preserved."""
+    text = series.astype("string").str.replace(_PHONE_SEPARATORS, "", regex=True)
+    return text.str.fullmatch(_PHONE.pattern).fillna(False).astype(bool)
+
+
+def make_id_numbers(region_codes: np.ndarray, birth_days: np.ndarray, sequences: np.ndarray) -> np.ndarray:
+    """Valid ID numbers from 6-digit region codes, datetime64[D] birth dates and 3-digit sequences
+    (vectorised; the generator's way to write synthetic people)."""
+    first17 = (
+        pd.Series(region_codes, dtype="string")
+        + pd.Series(pd.to_datetime(birth_days).strftime("%Y%m%d"), dtype="string")
+        + pd.Series(sequences).map("{:03d}".format).astype("string")
+    )
+    return (first17 + check_digits(first17)).to_numpy(dtype=object)
+
+
+def check_digits(first17: pd.Series) -> pd.Series:
+    """`id_check_digit` over a Series of 17-digit strings."""
+    chars = np.frombuffer("".join(first17).encode("ascii"), dtype=np.uint8).reshape(-1, 17)
+    sums = (chars.astype(np.int64) - ord("0")) @ _WEIGHTS
+    return pd.Series(_CHECK_BYTES[sums % 11].view("S1").astype(str), index=first17.index, dtype="string")
