@@ -116,6 +116,72 @@ def validate(
         raise typer.Exit(1)
 
 
+def _refuse_unless_valid(region_dir: Path, q: Quarter, out_dir: Path) -> bool:
+    """Validate first: a quarter with errors is never scored. True when it may be scored."""
+    from .validate import validate_quarter
+
+    validation = validate_quarter(region_dir, q)
+    validation.write(out_dir)
+    if validation.ok:
+        return True
+    n_errors = int((validation.problems["severity"] == "error").sum())
+    err.print(
+        f"[bold red]不评分[/]:{region_dir.name} {q} 的输入有 {n_errors} 个错误。"
+        f"请按 {out_dir / 'validation.csv'} 逐条改正后重新运行(或先运行 scoring validate 查看摘要)。\n"
+        f"Not scored: {n_errors} input errors; see {out_dir / 'validation.csv'}."
+    )
+    return False
+
+
+def run_quarters(region_dir: Path, quarters: list[Quarter], rules: dict | None = None) -> bool:
+    """Execute the notebook suite for each quarter with a progress bar; True if all succeeded."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .run import run_quarter, suite
+
+    notebooks = suite()
+    all_ok = True
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=False) as progress:
+        task = progress.add_task("notebooks", total=len(notebooks) * len(quarters))
+        for q in quarters:
+            results_dir = BUILD / "results" / region_dir.name / str(q)
+            progress.update(task, description=f"{region_dir.name} {q} 校验")
+            if not _refuse_unless_valid(region_dir, q, results_dir):
+                progress.advance(task, len(notebooks))
+                all_ok = False
+                continue
+            progress.update(task, description=f"{region_dir.name} {q} 运行笔记本")
+            outcome = run_quarter(
+                region_dir, str(q), results_dir, BUILD / "notebooks" / region_dir.name / str(q),
+                rules=rules, on_notebook=lambda _: progress.advance(task),
+            )
+            if not outcome.ok:
+                all_ok = False
+                err.print(f"[bold red]笔记本运行失败[/] {outcome.failed}:{outcome.error}\n"
+                          "已执行的笔记本保留在该位置,打开可见出错的单元格。")
+    return all_ok
+
+
+@app.command()
+def run(
+    data_dir: Annotated[Path, typer.Argument(help="区域目录,如 data/xiajiang")],
+    quarter: Annotated[Optional[str], typer.Option("--quarter", "-q", help="季度,如 2026Q2")] = None,
+    all_quarters: Annotated[bool, typer.Option("--all-quarters", help="处理该区域的全部季度")] = False,
+) -> None:
+    """用 papermill 执行笔记本评分,保留执行过的笔记本 Score a quarter by running the notebooks."""
+    require_region(data_dir)
+    if all_quarters == (quarter is not None):
+        fail("请给出 --quarter 2026Q2,或 --all-quarters(二者选一)")
+    quarters = region_quarters(data_dir) if all_quarters else [parse_quarter(quarter)]
+    if not quarters:
+        fail(f"{data_dir} 中没有季度目录(如 2026Q2/)")
+    ok = run_quarters(data_dir, quarters)
+    console.print(f"结果表:{BUILD / 'results' / data_dir.name};执行过的笔记本:{BUILD / 'notebooks' / data_dir.name}")
+    if not ok:
+        raise typer.Exit(1)
+
+
 @app.command()
 def demo(
     data_dir: Annotated[Path, typer.Option(help="样例数据根目录")] = DATA,
