@@ -24,6 +24,7 @@ err = Console(stderr=True)
 
 BUILD = Path("build")
 DATA = Path("data")
+SITE = Path("site")
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -180,6 +181,28 @@ def run(
     console.print(f"结果表:{BUILD / 'results' / data_dir.name};执行过的笔记本:{BUILD / 'notebooks' / data_dir.name}")
     if not ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def payments(
+    data_dir: Annotated[Path, typer.Argument(help="区域目录,如 data/xiajiang")],
+    quarter: Annotated[str, typer.Option("--quarter", "-q", help="季度,如 2026Q2")],
+) -> None:
+    """生成财务拨付计划(xlsx + csv) Write the finance payment-release schedule."""
+    require_region(data_dir)
+    for path in write_payments(data_dir, parse_quarter(quarter)):
+        console.print(f"已写出 {path}")
+
+
+def write_payments(region_dir: Path, q: Quarter) -> list[Path]:
+    from .workbook import ScheduleRefused, build_schedule
+
+    try:
+        return build_schedule(region_dir, q, BUILD / "results" / region_dir.name / str(q),
+                              BUILD / "payments" / region_dir.name / str(q), SITE)
+    except ScheduleRefused as refusal:
+        fail(str(refusal), code=1)
+        raise
 
 
 @app.command()

@@ -99,3 +99,34 @@ def band_edge_summary(scores: pd.DataFrame) -> str:
     if not lines:
         return "所有机构均可评级,且得分的置信区间都未跨越等级分界线。"
     return "\n".join(lines)
+
+
+class NotReady(Exception):
+    """A quarter's results cannot be used yet: the message says why and what to run."""
+
+
+def require_scored(region_dir: Path, quarter: Quarter, results_dir: Path):
+    """The quarter's validation and run record, if its inputs are valid, it has been scored, and
+    its inputs have not changed since; otherwise NotReady with what to do."""
+    import json
+
+    from .pipeline import inputs_fingerprint
+    from .validate import validate_quarter
+
+    region_dir, results_dir = Path(region_dir), Path(results_dir)
+    validation = validate_quarter(region_dir, quarter)
+    if not validation.ok:
+        validation.write(results_dir)
+        raise NotReady(
+            f"{region_dir.name} {quarter} 的输入有错误。请按 {results_dir / 'validation.csv'} "
+            "改正,重新评分后再试。")
+    run_file = results_dir / "run.json"
+    if not (run_file.is_file() and (results_dir / "payments.csv").is_file()):
+        raise NotReady(
+            f"{region_dir.name} {quarter} 尚未评分。请先运行:scoring run {region_dir} --quarter {quarter}")
+    run = json.loads(run_file.read_text(encoding="utf-8"))
+    if run.get("inputs") != inputs_fingerprint(region_dir, quarter):
+        raise NotReady(
+            f"{region_dir.name} {quarter} 的输入在评分之后有改动,现有结果已过时。"
+            f"请重新运行:scoring run {region_dir} --quarter {quarter}")
+    return validation, run
