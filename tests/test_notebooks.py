@@ -1,0 +1,35 @@
+"""The notebooks stay thin, parameterised runners of library code (STYLE.md)."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import papermill
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
+
+
+def test_there_is_a_suite():
+    assert [n.name[:2] for n in NOTEBOOKS] == ["01", "02", "03"]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_thin_tagged_and_committed_without_outputs(notebook):
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    code = [c for c in cells if c["cell_type"] == "code"]
+    tagged = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
+    for cell in code:
+        assert not cell.get("outputs") and cell.get("execution_count") is None, "strip outputs"
+        tree = ast.parse("".join(cell["source"]))
+        defined = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.Lambda))]
+        assert not defined, "logic belongs in src/scoring, not in notebooks"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_parameters(notebook):
+    parameters = papermill.inspect_notebook(str(notebook))
+    assert {"data_dir", "quarter", "out_dir"} <= set(parameters)
