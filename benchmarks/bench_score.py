@@ -1,0 +1,165 @@
+"""Scoring one province quarter (~1,000,000 records, bootstrap included): time and peak memory,
+against DuckDB computing the same hours and volume aggregates from the same files.
+
+    python benchmarks/bench_score.py [--counties 73] [--records 1000000]
+
+Also measures papermill's overhead per notebook (a kernel start and a trivial cell).
+Targets on 2 cores: under 60 s, under 4 GiB, within 3x of DuckDB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+from common import QUARTER, ROOT, machine, peak_rss_gib, province, services_count
+
+from scoring.months import Quarter
+from scoring.pipeline import score_quarter
+from scoring.scores import gather_evidence
+from scoring.validate import validate_quarter
+
+DUCKDB_SQL = """
+with services as (
+    select regexp_extract(filename, '([^/]+)/{quarter}/services.csv$', 1) as region, *
+    from read_csv('{root}/*/{quarter}/services.csv', all_varchar = true, filename = true)
+), catalog as (
+    select regexp_extract(filename, '([^/]+)/catalog.csv$', 1) as region, item_code, unit
+    from read_csv('{root}/*/catalog.csv', all_varchar = true, filename = true)
+), done as (
+    select s.region, s.provider_id, s.beneficiary_id, strftime(s.started_at::timestamp, '%Y-%m') as month,
+        case when c.unit = '天' then round(s.units::double * 8 * 3600)
+             else least(epoch(s.ended_at::timestamp - s.started_at::timestamp), 4 * 3600) end as seconds
+    from services s join catalog c using (region, item_code)
+    where s.status = 'completed'
+), hours as (
+    select region, provider_id, sum(seconds) as delivered_seconds, count(*) as visits
+    from done group by all
+), beneficiaries as (
+    select regexp_extract(filename, '([^/]+)/beneficiaries.csv$', 1) as region, beneficiary_id,
+        provider_id, category, enrolled_on::date as enrolled_on, nullif(exited_on, '')::date as exited_on
+    from read_csv('{root}/*/beneficiaries.csv', all_varchar = true, filename = true)
+), providers as (
+    select regexp_extract(filename, '([^/]+)/providers.csv$', 1) as region, provider_id,
+        contract_start::date as contract_start, contract_end::date as contract_end
+    from read_csv('{root}/*/providers.csv', all_varchar = true, filename = true)
+), months as (
+    select strftime(m, '%Y-%m') as month, m::date as first_day, (m + interval 1 month - interval 1 day)::date as last_day
+    from range(date '{first}', date '{next}', interval 1 month) t(m)
+), required as (
+    select b.region, b.provider_id, b.beneficiary_id, m.month,
+        case b.category when '特困' then 3 when '经济困难老年人' then 3 when '重度残疾人' then 2 else 1 end as needed
+    from beneficiaries b cross join months m join providers p using (region, provider_id)
+    where b.enrolled_on <= m.first_day and (b.exited_on is null or b.exited_on >= m.last_day)
+      and p.contract_start <= m.first_day and p.contract_end >= m.last_day
+), met as (
+    select r.region, r.provider_id, count(*) as required_months,
+        sum(case when coalesce(v.n, 0) >= r.needed then 1 else 0 end) as months_met
+    from required r left join (
+        select region, provider_id, beneficiary_id, month, count(*) as n from done group by all
+    ) v using (region, provider_id, beneficiary_id, month)
+    group by all
+)
+select * from hours full join met using (region, provider_id) order by region, provider_id
+"""
+
+
+def ours(regions: list[Path], quarter: Quarter) -> tuple[pd.DataFrame, dict]:
+    """Validate and score every county; return the hours/volume aggregates and the timings."""
+    timings = {"validate": 0.0, "hours_volume": 0.0, "score": 0.0}
+    rows = []
+    for region in regions:
+        started = time.perf_counter()
+        validation = validate_quarter(region, quarter)
+        timings["validate"] += time.perf_counter() - started
+        rules = validation.config.rules
+        started = time.perf_counter()
+        evidence = gather_evidence(validation.tables, quarter, rules)
+        timings["hours_volume"] += time.perf_counter() - started
+        started = time.perf_counter()
+        results = score_quarter(validation.tables, validation.config, quarter, region.name)
+        timings["score"] += time.perf_counter() - started
+        hours = evidence.record_hours.groupby("provider_id")["counted_seconds"].sum()
+        met = evidence.required_months.groupby("provider_id")["met"].agg(["size", "sum"])
+        for pid in results.scores["provider_id"]:
+            rows.append({"region": region.name, "provider_id": pid,
+                         "delivered_seconds": int(hours.get(pid, 0)),
+                         "required_months": int(met["size"].get(pid, 0)),
+                         "months_met": int(met["sum"].get(pid, 0))})
+    return pd.DataFrame(rows), timings
+
+
+def duckdb_aggregates(root: Path, quarter: Quarter) -> tuple[pd.DataFrame, float]:
+    import duckdb
+
+    sql = DUCKDB_SQL.format(root=root, quarter=quarter, first=quarter.first_day,
+                            next=quarter.next().first_day)
+    started = time.perf_counter()
+    table = duckdb.connect().sql(sql).df()
+    return table, time.perf_counter() - started
+
+
+def papermill_overhead(repeats: int = 3) -> float:
+    """Seconds per papermill run of a one-cell parameterised notebook (kernel start included)."""
+    import nbformat
+    import papermill
+
+    with tempfile.TemporaryDirectory() as tmp:
+        notebook = nbformat.v4.new_notebook()
+        cell = nbformat.v4.new_code_cell("x = 1")
+        cell.metadata["tags"] = ["parameters"]
+        notebook.cells = [cell, nbformat.v4.new_code_cell("x + 1")]
+        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        source = Path(tmp) / "trivial.ipynb"
+        nbformat.write(notebook, source)
+        started = time.perf_counter()
+        for i in range(repeats):
+            papermill.execute_notebook(str(source), str(Path(tmp) / f"out{i}.ipynb"),
+                                       parameters={"x": i}, progress_bar=False, kernel_name="python3")
+        return (time.perf_counter() - started) / repeats
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counties", type=int, default=73)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--skip-duckdb", action="store_true")
+    args = parser.parse_args()
+
+    regions = province(args.counties, args.records)
+    root = regions[0].parent
+    quarter = Quarter.parse(QUARTER)
+    records = services_count(regions)
+    print(f"machine: {machine()}; {len(regions)} counties, {records:,} service records in {QUARTER}")
+
+    started = time.perf_counter()
+    aggregates, timings = ours(regions, quarter)
+    total = time.perf_counter() - started
+    print(f"ours: load + validate {timings['validate']:.1f} s, hours + volume {timings['hours_volume']:.1f} s, "
+          f"full scoring incl. bootstrap {timings['score']:.1f} s; total {total:.1f} s, "
+          f"peak RSS {peak_rss_gib():.2f} GiB")
+
+    if not args.skip_duckdb:
+        duck, duck_seconds = duckdb_aggregates(root, quarter)
+        merged = aggregates.merge(duck, on=["region", "provider_id"], suffixes=("", "_duckdb"))
+        same = (
+            (merged["delivered_seconds"] == merged["delivered_seconds_duckdb"].fillna(0).astype("int64"))
+            & (merged["months_met"] == merged["months_met_duckdb"].fillna(0).astype("int64"))
+            & (merged["required_months"] == merged["required_months_duckdb"].fillna(0).astype("int64"))
+        )
+        ours_hv = timings["validate"] + timings["hours_volume"]
+        print(f"duckdb: hours + volume from the same CSVs {duck_seconds:.1f} s; "
+              f"ours (load + validate + hours + volume) {ours_hv:.1f} s = {ours_hv / duck_seconds:.1f}x duckdb; "
+              f"full scoring = {total / duck_seconds:.1f}x duckdb; "
+              f"aggregates agree for {int(same.sum())} of {len(aggregates)} providers")
+    print(f"papermill overhead per notebook: {papermill_overhead():.2f} s")
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    main()
