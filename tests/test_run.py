@@ -1,0 +1,117 @@
+"""`scoring run` for real: papermill starts kernels, runs the notebook suite, and the tables the
+notebooks write are the ones SPEC.md names, equal to the engine's own output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from scoring.months import Quarter
+from scoring.pipeline import score_quarter
+from scoring.stages import read_result
+from scoring.validate import validate_quarter
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC_COLUMNS = {
+    "scores": ["provider_id", "provider_name", "required_months", "hours_delivered", "hours_required",
+               "hours_score", "volume_score", "quality_score", "satisfaction_component",
+               "inspection_component", "complaint_component", "point_deduction", "score", "grade",
+               "gradable", "reason", "score_ci_low", "score_ci_high", "near_band_edge"],
+    "satisfaction": ["provider_id", "surveys", "satisfied", "rate", "ci_low", "ci_high",
+                     "small_sample", "n1", "n2", "n3", "n4", "n5"],
+    "payments": ["provider_id", "contract_id", "amount_due", "grade", "payout_ratio",
+                 "monetary_deduction", "release", "withheld", "escort_subsidy", "care_allowance", "status"],
+    "spending": ["spend", "avg_beneficiaries", "per_capita_annual", "per_capita_standard",
+                 "ratio_to_standard", "spend_per_service", "spend_per_hour"],
+}
+
+pytestmark = pytest.mark.slow
+
+
+def scoring(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "scoring", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory) -> Path:
+    """A working directory holding copies of both sample regions."""
+    work = tmp_path_factory.mktemp("work")
+    shutil.copytree(ROOT / "data", work / "data")
+    return work
+
+
+@pytest.fixture(scope="session")
+def huining_run(workdir) -> subprocess.CompletedProcess:
+    return scoring("run", "data/huining", "--quarter", "2026Q2", cwd=workdir)
+
+
+def test_run_executes_the_notebooks_and_keeps_them(workdir, huining_run):
+    assert huining_run.returncode == 0, huining_run.stderr
+    executed = sorted((workdir / "build/notebooks/huining/2026Q2").glob("*.ipynb"))
+    assert [p.name for p in executed] == ["01_validate.ipynb", "02_scores.ipynb", "03_payments.ipynb"]
+    for path in executed:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        assert notebook["metadata"]["papermill"]["parameters"]["quarter"] == "2026Q2"
+        code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+        assert all(c["execution_count"] for c in code), f"{path.name} not fully executed"
+        assert not [o for c in code for o in c["outputs"] if o["output_type"] == "error"]
+    charts = [o for c in json.loads((executed[1]).read_text(encoding="utf-8"))["cells"]
+              for o in c.get("outputs", []) if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    assert charts, "the scores notebook shows plotly charts"
+
+
+def test_run_writes_the_spec_tables_equal_to_the_engine(workdir, huining_run):
+    out = workdir / "build/results/huining/2026Q2"
+    for name, columns in SPEC_COLUMNS.items():
+        table = pd.read_csv(out / f"{name}.csv", dtype=str, keep_default_na=False)
+        assert list(table.columns[: len(columns)]) == columns, name
+    validation = validate_quarter(ROOT / "data/huining", Quarter(2026, 2))
+    expected = score_quarter(validation.tables, validation.config, validation.quarter, "huining")
+    for name in SPEC_COLUMNS:
+        written = read_result(out, name)
+        engine = expected.tables()[name]
+        assert len(written) == len(engine)
+        for column in SPEC_COLUMNS[name]:
+            assert list(written[column].astype(str)) == list(engine[column].astype(str)), (name, column)
+    payments = read_result(out, "payments")
+    assert (payments["escort_subsidy"] != "").all(), "huining's rules define escort rates"
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["rules_fingerprint"] == validation.config.rules.fingerprint()
+    assert "2026Q2/services.csv" in run["inputs"]
+    assert (out / "trace" / "required_months.csv").is_file()
+
+
+def test_run_refuses_a_quarter_with_errors(workdir):
+    bad = workdir / "data" / "broken"
+    shutil.copytree(workdir / "data" / "xiajiang", bad)
+    services = bad / "2026Q1" / "services.csv"
+    lines = services.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace("completed", "done-ish", 1)
+    services.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = scoring("run", "data/broken", "--quarter", "2026Q1", cwd=workdir)
+    assert result.returncode == 1
+    assert "validation.csv" in result.stderr
+    assert not (workdir / "build/results/broken/2026Q1/scores.csv").exists()
+    assert not (workdir / "build/notebooks/broken/2026Q1").exists()
+
+
+def test_a_notebook_can_be_run_by_hand_with_other_rules(workdir, tmp_path):
+    import papermill
+
+    out = tmp_path / "what-if"
+    papermill.execute_notebook(
+        str(ROOT / "notebooks/02_scores.ipynb"), str(tmp_path / "02.ipynb"),
+        parameters={"data_dir": str(workdir / "data/xiajiang"), "quarter": "2026Q2",
+                    "out_dir": str(out), "rules": {"min_surveys": 5, "weights": {"hours": 0.2, "volume": 0.4, "quality": 0.4}}},
+        kernel_name="python3", progress_bar=False, cwd=str(ROOT / "notebooks"),
+    )
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["rules"]["weights"] == {"hours": 0.2, "volume": 0.4, "quality": 0.4}
+    assert run["rules"]["min_surveys"] == 5

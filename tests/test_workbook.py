@@ -1,0 +1,175 @@
+"""The finance workbook, read back with openpyxl and recalculated by a real spreadsheet program."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from scoring.months import Quarter
+from scoring.stages import read_result, score_stage
+from scoring.workbook import build_schedule, ScheduleRefused, SCHEDULE
+
+ROOT = Path(__file__).resolve().parents[1]
+Q = Quarter(2026, 2)
+EVIL = '=HYPERLINK("http://x","y")'
+
+
+@pytest.fixture(scope="module")
+def scheduled(tmp_path_factory):
+    """huining 2026Q2 with a provider renamed to a formula, scored, and its schedule written."""
+    work = tmp_path_factory.mktemp("finance")
+    region = work / "data" / "huining"
+    shutil.copytree(ROOT / "data" / "huining", region)
+    providers = pd.read_csv(region / "providers.csv", dtype=str, keep_default_na=False)
+    providers.loc[0, "name"] = EVIL
+    providers.to_csv(region / "providers.csv", index=False, lineterminator="\n")
+    results = work / "build" / "results" / "huining" / str(Q)
+    score_stage(region, str(Q), results)
+    paths = build_schedule(region, Q, results, work / "build" / "payments", work / "site",
+                           generated_at=datetime(2026, 7, 5, 9, 30))
+    return {"work": work, "region": region, "results": results, "xlsx": paths[0], "csv": paths[1]}
+
+
+def money(value) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def test_file_names_carry_region_quarter_and_status(scheduled):
+    assert scheduled["xlsx"].name == "会宁县_2026年第二季度_资金拨付计划_初步.xlsx"
+    assert scheduled["csv"].name == "会宁县_2026年第二季度_资金拨付计划_初步.csv"
+
+
+def test_every_figure_matches_payments_csv(scheduled):
+    payments = read_result(scheduled["results"], "payments")
+    sheet = openpyxl.load_workbook(scheduled["xlsx"])["付款计划"]
+    header = [c.value for c in sheet[3]]
+    assert header == [label for _, label, _ in SCHEDULE]
+    for offset, expected in enumerate(payments.itertuples(index=False)):
+        cells = {label: c.value for label, c in zip(header, sheet[4 + offset])}
+        assert cells["合同编号"] == expected.contract_id
+        for column, label, kind in SCHEDULE:
+            if kind == "money":
+                value = getattr(expected, column)
+                assert (money(cells[label]) if cells[label] is not None else "") == (money(value) if value else ""), label
+        assert cells["等级"] == expected.grade
+    totals_row = 4 + len(payments)
+    assert sheet.cell(totals_row, 1).value == "合计"
+    assert sheet.cell(totals_row, 8).value == f"=SUM(H4:H{totals_row - 1})"
+    assert sheet.freeze_panes == "B4"
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert "初步" in sheet.oddHeader.right.text
+    assert "输入指纹" in sheet.oddFooter.right.text
+    assert sheet.cell(4, 3).number_format == "#,##0.00"
+
+
+def test_status_is_on_every_sheet_and_held_providers_say_why(scheduled):
+    book = openpyxl.load_workbook(scheduled["xlsx"])
+    assert book.sheetnames == ["付款计划", "扣减明细", "规则"]
+    for sheet in book.worksheets:
+        assert "状态:初步" in sheet["A1"].value
+    payments = read_result(scheduled["results"], "payments")
+    statuses = [book["付款计划"].cell(4 + i, len(SCHEDULE)).value for i in range(len(payments))]
+    for status, (held, reason) in zip(statuses, zip(payments["status"] == "held", payments["reason"])):
+        assert status == (f"暂缓:{reason}" if held else "初步")
+
+
+def test_deductions_sheet_lists_findings_without_personal_data(scheduled):
+    sheet = openpyxl.load_workbook(scheduled["xlsx"])["扣减明细"]
+    findings = pd.read_csv(scheduled["results"] / "trace" / "inspections.csv", dtype=str)
+    flagged = findings[(findings["result"] != "pass") | (findings["deduction_yuan"].astype(float) > 0)]
+    rows = [r for r in sheet.iter_rows(min_row=4, values_only=True) if r[0] and r[0] != "合计"]
+    assert sorted(r[0] for r in rows) == sorted(flagged["inspection_id"])
+    assert money(sum(Decimal(str(r[5])) for r in rows)) == money(sum(Decimal(v) for v in flagged["deduction_yuan"]))
+    text = json.dumps([list(map(str, r)) for r in sheet.iter_rows(values_only=True)], ensure_ascii=False)
+    beneficiaries = pd.read_csv(scheduled["region"] / "beneficiaries.csv", dtype=str)
+    assert not any(name in text for name in beneficiaries["name"])
+
+
+def test_rules_sheet_shows_the_rules_used(scheduled):
+    rows = dict(r[:2] for r in openpyxl.load_workbook(scheduled["xlsx"])["规则"].iter_rows(min_row=4, values_only=True) if r[1])
+    assert rows["escort_rates"] == "township 100;county 150;city 200"
+    assert rows["min_surveys"] == "30"
+
+
+def test_formula_text_stays_inert(scheduled):
+    cell = openpyxl.load_workbook(scheduled["xlsx"])["付款计划"]["A4"]
+    assert cell.value == EVIL and cell.data_type == "s"
+    with open(scheduled["csv"], encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[1][0] == "'" + EVIL
+
+
+def test_csv_has_bom_and_totals(scheduled):
+    raw = scheduled["csv"].read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    payments = read_result(scheduled["results"], "payments")
+    with open(scheduled["csv"], encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[-1][0] == "合计"
+    release = [label for _, label, _ in SCHEDULE].index("拨付金额(元)")
+    assert Decimal(rows[-1][release]) == sum(Decimal(v) for v in payments["release"])
+
+
+def libreoffice_csv(xlsx: Path, out_dir: Path) -> list[list[str]]:
+    """Open the workbook in LibreOffice with recalculation forced, and export the first sheet."""
+    profile = out_dir / "profile"
+    settings = profile / "user" / "registrymodifications.xcu"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+        'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+        '<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" '
+        'oor:op="fuse"><value>0</value></prop></item>\n</oor:items>\n', encoding="utf-8")
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
+         "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false", "--outdir", str(out_dir), str(xlsx)],
+        check=True, capture_output=True, timeout=300)
+    with open(out_dir / (xlsx.stem + ".csv"), encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_recalculates_the_totals_to_the_cent(scheduled, tmp_path):
+    # Spoil the cached totals first, so the figures below can only come from recalculation.
+    spoiled = tmp_path / "spoiled.xlsx"
+    book = openpyxl.load_workbook(scheduled["xlsx"])
+    book.save(spoiled)  # openpyxl drops cached formula values: LibreOffice must compute them
+    rows = libreoffice_csv(spoiled, tmp_path)
+    payments = read_result(scheduled["results"], "payments")
+    total = next(r for r in rows if r and r[0] == "合计")
+    labels = [label for _, label, _ in SCHEDULE]
+    for column, label, kind in SCHEDULE:
+        if kind == "money":
+            expected = sum((Decimal(v) for v in payments[column] if v), Decimal("0.00"))
+            shown = total[labels.index(label)].replace(",", "")
+            assert money(shown) == money(expected), label
+
+
+def test_schedule_refuses_an_unscored_quarter(scheduled):
+    with pytest.raises(ScheduleRefused, match="尚未评分"):
+        build_schedule(scheduled["region"], Quarter(2026, 1), scheduled["work"] / "build/results/huining/2026Q1",
+                       scheduled["work"] / "out", scheduled["work"] / "site")
+
+
+def test_cli_refuses_a_quarter_with_errors(tmp_path):
+    region = tmp_path / "data" / "xiajiang"
+    shutil.copytree(ROOT / "data" / "xiajiang", region)
+    path = region / "providers.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(".00", ".0x", 1), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "scoring", "payments", "data/xiajiang", "--quarter", "2026Q2"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert "输入有错误" in result.stderr and "validation.csv" in result.stderr
+    assert not (tmp_path / "build" / "payments").exists()
