@@ -136,7 +136,7 @@ def run_province(
                 "county": outcome.county, "errors": len(errors),
                 "warnings": int((severity == "warning").sum()),
                 "first_problem": f"{first['file']} 第{first['row']}行 {first['column']}:{first['message']}",
-                "validation_csv": str(out_dir / "validation.csv"),
+                "validation_csv": f"{outcome.county}/{quarter}/validation.csv",  # under results_root
             })
         if on_county:
             on_county(outcome)
@@ -150,3 +150,34 @@ def run_province(
     write_csv(run.summary, province_out / "province_summary.csv")
     write_csv(run.skipped, province_out / "counties_skipped.csv")
     return run
+
+
+@dataclass
+class RunRecord:
+    """What the province notebook shows: each county's run, the summary, the skipped counties."""
+
+    counties: pd.DataFrame
+    summary: pd.DataFrame
+    skipped: pd.DataFrame
+
+
+def run_record(province_dir: str | Path, quarter: str, results_root: str | Path) -> RunRecord:
+    """Read back a province run: per county whether it was scored and its fingerprints."""
+    import json
+
+    province_out = Path(results_root) / Path(province_dir).name / quarter
+    rows = []
+    for region in counties(Path(province_dir)):
+        run_file = Path(results_root) / region.name / quarter / "run.json"
+        run = json.loads(run_file.read_text(encoding="utf-8")) if run_file.is_file() else {}
+        rows.append({
+            "county": region.name, "county_name": run.get("region_name", ""),
+            "scored": bool(run), "rules_fingerprint": run.get("rules_fingerprint", "")[:16],
+            "inputs_fingerprint": run.get("inputs_fingerprint", "")[:16],
+        })
+    return RunRecord(pd.DataFrame(rows), _read(province_out / "province_summary.csv"),
+                     _read(province_out / "counties_skipped.csv"))
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)

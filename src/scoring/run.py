@@ -13,6 +13,18 @@ from typing import Callable
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
+def kernel_manager_class():
+    """A kernel manager with CurveZMQ transport encryption: the kernel and papermill talk over
+    loopback TCP, and ipykernel >= 7.3 warns on every start when that is unencrypted."""
+    from jupyter_client.manager import KernelManager
+    from traitlets import Unicode
+
+    class EncryptedKernelManager(KernelManager):
+        transport_encryption = Unicode("required")
+
+    return EncryptedKernelManager
+
+
 @dataclass
 class RunOutcome:
     region: str
@@ -60,6 +72,7 @@ def run_quarter(
             papermill.execute_notebook(
                 str(notebook), str(output), parameters=given, kernel_name="python3",
                 progress_bar=False, cwd=str(notebook.parent),
+                kernel_manager_class=kernel_manager_class(),
             )
         except PapermillExecutionError as exc:
             return RunOutcome(region_dir.name, quarter, done + [output], output,
@@ -68,3 +81,15 @@ def run_quarter(
         if on_notebook:
             on_notebook(output)
     return RunOutcome(region_dir.name, quarter, done)
+
+
+def run_notebook(name: str, output: Path, parameters: dict, notebook_dir: Path = NOTEBOOKS) -> Path:
+    """Execute one notebook of `notebooks/` (e.g. the province record) and keep it at `output`."""
+    import papermill
+
+    output = Path(output).resolve()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    papermill.execute_notebook(str(notebook_dir / name), str(output), parameters=parameters,
+                               kernel_name="python3", progress_bar=False, cwd=str(notebook_dir),
+                               kernel_manager_class=kernel_manager_class())
+    return output

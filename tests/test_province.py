@@ -1,0 +1,83 @@
+"""A small generated province, scored locally and on a Dask LocalCluster: the same bytes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from scoring.generate import generate
+from scoring.months import Quarter
+from scoring.province import is_province, run_province
+
+Q = Quarter(2026, 3)
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def province(tmp_path_factory) -> Path:
+    """Four counties; the third has a service row with an impossible status."""
+    root = tmp_path_factory.mktemp("province") / "yunnan"
+    generate("province", root, counties=4, records_per_quarter=20_000, quarters=[str(Q)])
+    broken = sorted(p.parent for p in root.glob("*/region.yaml"))[2]
+    services = broken / str(Q) / "services.csv"
+    lines = services.read_text(encoding="utf-8").splitlines()
+    lines[5] = lines[5].replace("completed", "finished", 1).replace("cancelled", "finished", 1)
+    services.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_a_province_is_recognised(province):
+    assert is_province(province)
+    assert not is_province(next(province.iterdir()))
+
+
+def test_local_and_dask_runs_are_byte_identical(province, tmp_path):
+    from dask.distributed import LocalCluster
+
+    local = run_province(province, Q, tmp_path / "local", workers=2)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        remote = run_province(province, Q, tmp_path / "dask", scheduler=cluster.scheduler_address)
+    assert local.scored == remote.scored and len(local.scored) == 3
+    a, b = tree(tmp_path / "local"), tree(tmp_path / "dask")
+    assert a.keys() == b.keys()
+    assert [k for k in a if a[k] != b[k]] == []
+
+
+def test_a_county_with_errors_is_reported_and_does_not_stop_the_others(province, tmp_path):
+    run = run_province(province, Q, tmp_path / "out", workers=1)
+    broken = sorted(p.parent.name for p in province.glob("*/region.yaml"))[2]
+    assert list(run.skipped["county"]) == [broken]
+    assert "finished" in run.skipped.loc[0, "first_problem"] or run.skipped.loc[0, "errors"] >= 1
+    summary = pd.read_csv(tmp_path / "out" / "yunnan" / str(Q) / "province_summary.csv", dtype=str)
+    assert broken not in set(summary["county"])
+    assert set(summary["county"]) == set(run.scored)
+    assert (tmp_path / "out" / broken / str(Q) / "validation.csv").is_file()
+    assert not (tmp_path / "out" / broken / str(Q) / "scores.csv").exists()
+
+
+def test_the_same_county_scores_the_same_alone_or_in_a_province(province, tmp_path):
+    from scoring.stages import score_stage
+
+    county = sorted(p.parent for p in province.glob("*/region.yaml"))[0]
+    run_province(province, Q, tmp_path / "province", workers=2)
+    score_stage(county, str(Q), tmp_path / "alone")
+    for name in ("scores", "satisfaction", "payments", "spending"):
+        assert (tmp_path / "province" / county.name / str(Q) / f"{name}.csv").read_bytes() == \
+            (tmp_path / "alone" / f"{name}.csv").read_bytes()
+
+
+def test_cli_runs_a_province_with_a_progress_bar_and_a_record(province, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "scoring", "run", str(province), "--quarter", str(Q),
+                             "--workers", "2"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1, "one county was skipped"
+    assert "未评分的县" in result.stderr
+    assert (tmp_path / "build/notebooks/yunnan" / str(Q) / "province.ipynb").is_file()
+    assert (tmp_path / "build/results/yunnan" / str(Q) / "province_summary.csv").is_file()
