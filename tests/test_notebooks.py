@@ -12,8 +12,13 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 
 
-def test_there_is_a_suite():
-    assert [n.name[:2] for n in NOTEBOOKS] == ["01", "02", "03"]
+SUITE = [n for n in NOTEBOOKS if n.name[:2].isdigit()]
+
+
+def test_there_is_a_suite_and_a_province_record():
+    assert [n.name[:2] for n in SUITE] == ["01", "02", "03"]
+    assert {"province_dir", "quarter", "results_root"} <= set(
+        papermill.inspect_notebook(str(NOTEBOOKS[0].parent / "province.ipynb")))
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
@@ -29,7 +34,7 @@ def test_notebook_is_thin_tagged_and_committed_without_outputs(notebook):
         assert not defined, "logic belongs in src/scoring, not in notebooks"
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("notebook", SUITE, ids=lambda p: p.name)
 def test_notebook_parameters(notebook):
     parameters = papermill.inspect_notebook(str(notebook))
     assert {"data_dir", "quarter", "out_dir"} <= set(parameters)
