@@ -20,9 +20,13 @@ def visits(services: pd.DataFrame, catalog: pd.DataFrame, months: pd.DataFrame) 
     """Completed service rows with their catalog unit and the quarter month they started in."""
     done = services[services["status"] == "completed"]
     done = done.merge(catalog[["item_code", "unit"]], on="item_code", how="left")
-    month = done["started_at"].dt.strftime("%Y-%m")
-    done = done.assign(month=month)
-    return done[done["month"].isin(months["month"])].reset_index(drop=True)
+    # Month labels through an integer key: strftime on a million rows costs seconds.
+    started = done["started_at"]
+    key = started.dt.year.to_numpy() * 100 + started.dt.month.to_numpy()
+    labels = {m.year * 100 + m.month: str(m) for m in (
+        pd.Timestamp(f).to_period("M") for f in months["month_first"])}
+    done = done.assign(month=pd.Series(key, index=done.index).map(labels))
+    return done[done["month"].notna()].reset_index(drop=True)
 
 
 def record_hours(visits: pd.DataFrame, rules: Rules) -> pd.DataFrame:

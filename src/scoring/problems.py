@@ -122,19 +122,28 @@ def problems_frame(
     column: str,
     values,
     rule: Rule,
-    message_zh: str,
-    message_en: str,
-    action: str,
+    message_zh: str | pd.Series,
+    message_en: str | pd.Series,
+    action: str | pd.Series,
 ) -> pd.DataFrame:
-    """Many problems of one kind at once (vectorised: one call per check, not per row)."""
+    """Many problems of one kind at once (vectorised: one call per check, not per row).
+
+    The messages and the action are usually one text for the whole batch; a sequence of texts
+    (one per row) says something row-specific, e.g. which earlier row a duplicate repeats."""
     rows = pd.Series(rows, dtype="int64").reset_index(drop=True)
     values = pd.Series(values, dtype="object").reset_index(drop=True).astype(str)
     n = len(rows)
+
+    def per_row(text) -> list | pd.Series:
+        if isinstance(text, str):
+            return [text] * n
+        return pd.Series(text, dtype="object").reset_index(drop=True).astype(str)
+
     return pd.DataFrame({
         "file": [file] * n, "row": rows, "column": [column] * n, "value": values,
         "rule": [str(rule)] * n, "severity": [str(severity_of(rule))] * n,
         "group": [str(group_of(rule))] * n,
-        "message": [message_zh] * n, "message_en": [message_en] * n, "action": [action] * n,
+        "message": per_row(message_zh), "message_en": per_row(message_en), "action": per_row(action),
     }, columns=REPORT_COLUMNS)
 
 

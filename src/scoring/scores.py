@@ -73,8 +73,7 @@ def _provider_row(provider: pd.Series, ev: Evidence, rules: Rules) -> dict:
     findings, tickets = ev.inspections, ev.tickets
 
     delivered_seconds = int(records["counted_seconds"].sum())
-    required_hours = sum((grade.exact(rules.standard_visit_hours) * int(v)
-                          for v in months["required_visits"]), Fraction(0))
+    required_hours = grade.exact(rules.standard_visit_hours) * int(months["required_visits"].sum())
     n_months, n_met = len(months), int(months["met"].sum())
     counts = {
         "surveys": len(surveys), "satisfied": int(surveys["satisfied"].sum()),
