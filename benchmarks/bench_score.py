@@ -107,6 +107,8 @@ def papermill_overhead(repeats: int = 3) -> float:
     import nbformat
     import papermill
 
+    from scoring.run import kernel_manager_class
+
     with tempfile.TemporaryDirectory() as tmp:
         notebook = nbformat.v4.new_notebook()
         cell = nbformat.v4.new_code_cell("x = 1")
@@ -118,7 +120,8 @@ def papermill_overhead(repeats: int = 3) -> float:
         started = time.perf_counter()
         for i in range(repeats):
             papermill.execute_notebook(str(source), str(Path(tmp) / f"out{i}.ipynb"),
-                                       parameters={"x": i}, progress_bar=False, kernel_name="python3")
+                                       parameters={"x": i}, progress_bar=False, kernel_name="python3",
+                                       kernel_manager_class=kernel_manager_class())
         return (time.perf_counter() - started) / repeats
 
 
