@@ -54,6 +54,17 @@ class QualityWeights(_Strict):
         return self
 
 
+def _rate_table(v: dict[str, Decimal] | None, allowed: tuple[str, ...], what: str):
+    """An optional table of non-negative yuan rates keyed by known levels."""
+    if v is not None:
+        unknown = set(v) - set(allowed)
+        if unknown:
+            raise ValueError(f"{what} are {list(allowed)}, not {sorted(unknown)}")
+        if any(r < 0 for r in v.values()):
+            raise ValueError("rates may not be negative")
+    return v
+
+
 class Rules(_Strict):
     """Every rule of METHODOLOGY.md, named as there."""
 
@@ -137,24 +148,12 @@ class Rules(_Strict):
     @field_validator("escort_rates")
     @classmethod
     def _escort(cls, v: dict[str, Decimal] | None) -> dict[str, Decimal] | None:
-        if v is not None:
-            unknown = set(v) - set(HOSPITAL_LEVELS)
-            if unknown:
-                raise ValueError(f"hospital levels are {list(HOSPITAL_LEVELS)}, not {sorted(unknown)}")
-            if any(r < 0 for r in v.values()):
-                raise ValueError("rates may not be negative")
-        return v
+        return _rate_table(v, HOSPITAL_LEVELS, "hospital levels")
 
     @field_validator("care_tier_rates")
     @classmethod
     def _care(cls, v: dict[str, Decimal] | None) -> dict[str, Decimal] | None:
-        if v is not None:
-            unknown = set(v) - set(CARE_LEVELS)
-            if unknown:
-                raise ValueError(f"care levels are {list(CARE_LEVELS)}, not {sorted(unknown)}")
-            if any(r < 0 for r in v.values()):
-                raise ValueError("rates may not be negative")
-        return v
+        return _rate_table(v, CARE_LEVELS, "care levels")
 
     def visits_required(self, category: str) -> int:
         return self.visits_per_month.get(category, self.visits_per_month[OTHER_CATEGORY])
