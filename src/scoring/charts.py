@@ -24,6 +24,8 @@ def _number(series: pd.Series) -> pd.Series:
 def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
     fig.update_layout(title=title, font=FONT, height=height, margin=dict(l=10, r=10, t=50, b=10),
                       plot_bgcolor="white", legend=dict(orientation="h", y=-0.15))
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
     return fig
 
 
@@ -101,3 +103,53 @@ def payment_chart(payments: pd.DataFrame) -> go.Figure:
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title="元")
     return _layout(fig, "拨付与暂扣")
+
+
+def satisfaction_rate_chart(satisfaction: pd.DataFrame) -> go.Figure:
+    """Each provider's satisfaction rate with its Wilson 95% interval (public tables: rates only,
+    withheld rates left out)."""
+    table = satisfaction[satisfaction["rate"] != ""]
+    rate, low, high = _number(table["rate"]), _number(table["ci_low"]), _number(table["ci_high"])
+    fig = go.Figure()
+    fig.add_bar(y=table["provider_name"], x=rate, orientation="h", name="满意率",
+                marker_color="#4575b4",
+                error_x=dict(type="data", symmetric=False, array=high - rate, arrayminus=rate - low,
+                             color="#333"),
+                hovertemplate="%{y}: %{x:.2f}%<extra></extra>")
+    fig.update_xaxes(range=[0, 100], title="满意率 %(Wilson 95% 区间)")
+    return _layout(fig, "满意率", height=120 + 50 * max(1, len(table)))
+
+
+def score_history_chart(history: pd.DataFrame, rules: Rules) -> go.Figure:
+    """One provider's score over the published quarters, with its 95% intervals and the band edges
+    of the latest rules. `history`: quarter, score, score_ci_low, score_ci_high, grade."""
+    table = history[history["score"] != ""]
+    score = _number(table["score"])
+    fig = go.Figure()
+    fig.add_scatter(x=table["quarter"], y=score, mode="lines+markers", name="综合得分",
+                    line_color="#4575b4",
+                    marker=dict(size=10, color=[GRADE_COLOURS.get(g, "#8c8c8c") for g in table["grade"]]),
+                    error_y=dict(type="data", symmetric=False,
+                                 array=_number(table["score_ci_high"]) - score,
+                                 arrayminus=score - _number(table["score_ci_low"]), color="#333"),
+                    text=table["grade"], hovertemplate="%{x}: %{y:.2f} 分 %{text}<extra></extra>")
+    for grade, edge in rules.grade_bands.items():
+        fig.add_hline(y=edge, line_dash="dot", line_color="#555",
+                      annotation_text=f"{grade} ≥ {edge:g}", annotation_position="right")
+    fig.update_yaxes(range=[0, 100], title="综合得分(95% 置信区间)")
+    fig.update_xaxes(type="category", title="季度")
+    return _layout(fig, "历季综合得分")
+
+
+def province_grade_chart(summary: pd.DataFrame) -> go.Figure:
+    """How many providers got each grade, county by county (province summary table)."""
+    grades = summary.assign(grade=summary["grade"].replace("", "暂不评级"))
+    counts = grades.groupby(["county_name", "grade"]).size().unstack(fill_value=0)
+    fig = go.Figure()
+    for grade in (*GRADES, "暂不评级"):
+        if grade in counts:
+            fig.add_bar(x=counts.index, y=counts[grade], name=grade,
+                        marker_color=GRADE_COLOURS.get(grade, GRADE_COLOURS[""]))
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(title="机构数")
+    return _layout(fig, "各县机构等级分布", height=420)

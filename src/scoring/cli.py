@@ -164,16 +164,60 @@ def run_quarters(region_dir: Path, quarters: list[Quarter], rules: dict | None =
     return all_ok
 
 
+def run_province_quarter(province_dir: Path, q: Quarter, workers: int | None, scheduler: str | None) -> bool:
+    """Every county of a province, in parallel, with one progress bar; then the province notebook."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .province import counties, run_province
+    from .run import run_notebook
+
+    regions = counties(province_dir)
+    where = f"Dask {scheduler}" if scheduler else f"本机 {workers or 'all'} 进程"
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task(f"{province_dir.name} {q} 各县校验与评分({where})", total=len(regions))
+        result = run_province(province_dir, q, BUILD / "results", workers=workers, scheduler=scheduler,
+                              on_county=lambda _: progress.advance(task))
+    summary_dir = BUILD / "results" / province_dir.name / str(q)
+    record = run_notebook(
+        "province.ipynb", BUILD / "notebooks" / province_dir.name / str(q) / "province.ipynb",
+        {"province_dir": str(province_dir.resolve()), "quarter": str(q),
+         "results_root": str((BUILD / "results").resolve())})
+    console.print(f"已评分 {len(result.scored)} 个县;全省汇总:{summary_dir / 'province_summary.csv'};"
+                  f"运行记录笔记本:{record}")
+    if len(result.skipped):
+        table = Table(title="未通过校验、未评分的县 Counties skipped")
+        for column in ("县 county", "错误 errors", "第一个问题 first problem", "清单 report"):
+            table.add_column(column, overflow="fold")
+        for row in result.skipped.itertuples(index=False):
+            table.add_row(row.county, str(row.errors), row.first_problem,
+                          str(BUILD / "results" / row.validation_csv))
+        err.print(table)
+    return len(result.skipped) == 0
+
+
 @app.command()
 def run(
     data_dir: Annotated[Path, typer.Argument(help="区域目录,如 data/xiajiang")],
     quarter: Annotated[Optional[str], typer.Option("--quarter", "-q", help="季度,如 2026Q2")] = None,
     all_quarters: Annotated[bool, typer.Option("--all-quarters", help="处理该区域的全部季度")] = False,
+    workers: Annotated[Optional[int], typer.Option(help="全省:本机并行进程数(默认全部核心)")] = None,
+    scheduler: Annotated[Optional[str], typer.Option(help="全省:Dask 集群地址,如 tcp://10.0.0.5:8786")] = None,
 ) -> None:
-    """用 papermill 执行笔记本评分,保留执行过的笔记本 Score a quarter by running the notebooks."""
+    """用 papermill 执行笔记本评分,保留执行过的笔记本 Score a quarter by running the notebooks.
+
+    DATA_DIR may be a province: a directory of county directories, scored in parallel."""
     require_region(data_dir)
     if all_quarters == (quarter is not None):
         fail("请给出 --quarter 2026Q2,或 --all-quarters(二者选一)")
+    from .province import is_province
+
+    if is_province(data_dir):
+        if all_quarters:
+            fail("全省运行请逐季度给出 --quarter")
+        if not run_province_quarter(data_dir, parse_quarter(quarter), workers, scheduler):
+            raise typer.Exit(1)
+        return
     quarters = region_quarters(data_dir) if all_quarters else [parse_quarter(quarter)]
     if not quarters:
         fail(f"{data_dir} 中没有季度目录(如 2026Q2/)")
@@ -206,32 +250,104 @@ def write_payments(region_dir: Path, q: Quarter) -> list[Path]:
 
 
 @app.command()
+def publish(
+    data_dir: Annotated[Path, typer.Argument(help="区域目录,如 data/xiajiang")],
+    quarter: Annotated[str, typer.Option("--quarter", "-q", help="季度,如 2026Q2")],
+    revise: Annotated[bool, typer.Option("--revise", help="更正已公布的季度(原版本保留)")] = False,
+    reason: Annotated[Optional[str], typer.Option("--reason", help="更正原因,将公示在更正公告中")] = None,
+) -> None:
+    """公布一个季度的结果到 site/disclosures/ Publish a quarter's disclosure."""
+    require_region(data_dir)
+    q = parse_quarter(quarter)
+    outcome = _publish(data_dir, q, revise, reason)
+    if outcome.status == "unchanged":
+        console.print(f"{data_dir.name} {q} 的结果与已公布的第 {outcome.version} 版相同,未作改动。")
+    elif outcome.status == "revised":
+        console.print(f"已更正 {data_dir.name} {q}:第 {outcome.version} 版 → {outcome.path}"
+                      f"(原版本保留在 {outcome.path / f'v{outcome.version - 1}'})")
+    else:
+        console.print(f"已公布 {data_dir.name} {q} → {outcome.path}")
+    console.print("运行 scoring site 生成网站。")
+
+
+def _publish(region_dir: Path, q: Quarter, revise: bool = False, reason: str | None = None):
+    from .publish import PublishRefused, publish_quarter
+
+    try:
+        return publish_quarter(region_dir, q, BUILD / "results" / region_dir.name / str(q), SITE,
+                               revise=revise, reason=reason)
+    except PublishRefused as refusal:
+        fail(str(refusal), code=1)
+        raise
+
+
+@app.command()
+def site(
+    serve: Annotated[bool, typer.Option("--serve", help="生成后在本机提供网站(127.0.0.1)")] = False,
+    port: Annotated[int, typer.Option(help="--serve 的端口")] = 8000,
+    config: Annotated[Path, typer.Option(help="MkDocs 配置文件")] = Path("mkdocs.yml"),
+    data: Annotated[Optional[list[Path]], typer.Option(
+        "--data", help="隐私扫描的名单来源(含 region.yaml 的目录的上级),可重复;默认 data/")] = None,
+) -> None:
+    """生成公示网站(mkdocs build --strict)并做隐私扫描 Build the public site."""
+    build_site(config, data or [DATA], serve, port)
+
+
+def build_site(config: Path, data_roots: list[Path], serve: bool, port: int) -> None:
+    from . import site as site_builder
+
+    if not config.is_file():
+        fail(f"找不到 {config}。请在项目根目录运行 scoring site。")
+    with console.status("正在生成网站(mkdocs build --strict)并扫描个人信息 …"):
+        try:
+            report = site_builder.build(config, data_roots)
+        except site_builder.SiteBuildFailed as failure:
+            fail(str(failure), code=1)
+            raise
+    index = report.site_dir / "index.html"
+    console.print(f"网站已生成:{report.pages} 个页面,用时 {report.seconds:.1f} 秒;隐私扫描未发现个人信息。")
+    console.print(f"打开 {index}(可直接用浏览器打开,或运行 scoring site --serve)")
+    if serve:
+        site_builder.serve(report.site_dir, port)
+
+
+@app.command()
 def demo(
     data_dir: Annotated[Path, typer.Option(help="样例数据根目录")] = DATA,
     out: Annotated[Path, typer.Option(help="结果根目录")] = BUILD / "results",
+    serve: Annotated[bool, typer.Option("--serve", help="完成后在本机提供网站(127.0.0.1)")] = False,
+    port: Annotated[int, typer.Option(help="--serve 的端口")] = 8000,
 ) -> None:
-    """新手的一条命令:处理 data/ 中每个样例区域的每个季度 The newcomer's one command."""
+    """新手的一条命令:校验、评分、公布 data/ 中每个样例区域的每个季度,并生成网站 The newcomer's one command."""
     from .validate import validate_quarter
 
     regions = sample_regions(data_dir)
     if not regions:
-        fail(f"{data_dir} 中没有样例区域(找不到 */region.yaml)")
-    summary = Table(title="样例区域校验结果 Validation of the sample regions")
-    for column in ("区域 region", "季度 quarter", "错误 errors", "警告 warnings", "可评分 scorable"):
+        fail(f"{data_dir} 中没有样例区域(找不到 */region.yaml)。可用 scoring generate xiajiang --out data/xiajiang 生成。")
+    summary = Table(title="样例区域 Sample regions")
+    for column in ("区域 region", "季度 quarter", "错误 errors", "警告 warnings", "结果 outcome"):
         summary.add_column(column)
     all_ok = True
     for region_dir in regions:
-        for q in region_quarters(region_dir):
+        quarters = region_quarters(region_dir)
+        ran = run_quarters(region_dir, quarters)
+        for q in quarters:
             validation = validate_quarter(region_dir, q)
             validation.write(out / region_dir.name / str(q))
             severities = validation.problems["severity"].value_counts()
-            summary.add_row(
-                region_dir.name, str(q), str(severities.get("error", 0)),
-                str(severities.get("warning", 0)), "是 yes" if validation.ok else "[red]否 no[/]",
-            )
-            all_ok &= validation.ok
+            if not validation.ok or not ran and not (out / region_dir.name / str(q) / "run.json").is_file():
+                outcome = "[red]未评分 not scored[/]"
+                all_ok = False
+            else:
+                published = _publish(region_dir, q, revise=True, reason="重新运行样例数据(scoring demo)")
+                write_payments(region_dir, q)
+                outcome = {"published": "已公布", "unchanged": "已公布(无变化)",
+                           "revised": f"已更正(第 {published.version} 版)"}[published.status]
+            summary.add_row(region_dir.name, str(q), str(severities.get("error", 0)),
+                            str(severities.get("warning", 0)), outcome)
     console.print(summary)
-    console.print(f"问题清单已写入 {out}/<区域>/<季度>/validation.csv")
+    console.print(f"结果表:{out};拨付计划:{BUILD / 'payments'};执行过的笔记本:{BUILD / 'notebooks'}")
+    build_site(Path("mkdocs.yml"), [data_dir], serve, port)
     if not all_ok:
         raise typer.Exit(1)
 

@@ -1,0 +1,126 @@
+"""Suppression of small counts (with secondary suppression) and the scan of the built output."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+
+import pandas as pd
+import pytest
+
+import helpers
+import sitebuild
+from scoring.privacy import (
+    HAN, Roster, apply_mask, roster_from_data, scan_text, scan_tree, suppression_mask, table_equations,
+)
+from scoring.site import SiteBuildFailed, build
+
+# A made-up person: a valid check digit (worked by GB 11643), a mobile number.
+PLANTED_ID = helpers.id_number("360823", "19450317", 27)
+PLANTED_PHONE = "13907961234"
+
+
+def test_primary_and_secondary_suppression_worked_by_hand():
+    # Two providers and the total. A.n1 = 2 is small (primary). Column n1 then has one hidden
+    # cell, so the smallest other provider cell, B.n1 = 6, is hidden too. Row A then has one
+    # hidden answer cell under a visible total (surveys 12), so A.n2 = 10 goes; row B likewise
+    # hides B.n2 = 30; column n2 now hides two cells: stable. Small cells read <5, the others x.
+    counts = pd.DataFrame({"surveys": [12, 36, 48], "n1": [2, 6, 8], "n2": [10, 30, 40]},
+                          index=["A", "B", "ALL"])
+    equations = table_equations(["A", "B", "ALL"], "ALL", ["surveys", "n1", "n2"],
+                                row_sums={"surveys": ["n1", "n2"]})
+    hidden = suppression_mask(counts, equations, 5)
+    shown = apply_mask(counts, hidden, 5)
+    assert shown.loc["A"].tolist() == ["12", "<5", "x"]
+    assert shown.loc["B"].tolist() == ["36", "x", "x"]
+    assert shown.loc["ALL"].tolist() == ["48", "8", "40"]
+
+
+def test_no_equation_is_left_with_a_single_hidden_cell():
+    counts = pd.DataFrame({"surveys": [7, 40, 3, 50], "n1": [1, 0, 3, 4], "n2": [6, 40, 0, 46]},
+                          index=["A", "B", "C", "ALL"])
+    equations = table_equations(list(counts.index), "ALL", ["surveys", "n1", "n2"],
+                                row_sums={"surveys": ["n1", "n2"]})
+    hidden = suppression_mask(counts, equations, 5)
+    for total, members in equations:
+        assert sum(hidden.at[c] for c in [total, *members]) != 1
+    # every cell from 1 to 4 is hidden
+    assert all(hidden.at[r, c] for r, c in itertools.product(counts.index, counts.columns)
+               if 0 < counts.at[r, c] < 5)
+
+
+def test_a_derived_total_protects_what_it_could_reveal():
+    # surveys 52, satisfied 50 are published, so unsatisfied = 2 is known: n3 = 2 alone under it
+    # would be recovered; the derived column forces a second hidden cell among n1..n3.
+    counts = pd.DataFrame({"surveys": [52], "satisfied": [50], "unsatisfied": [2],
+                           "n1": [0], "n2": [0], "n3": [2], "n4": [20], "n5": [30]}, index=["A"])
+    equations = table_equations(["A"], None, [], row_sums={
+        "surveys": ["n1", "n2", "n3", "n4", "n5"], "satisfied": ["n4", "n5"],
+        "unsatisfied": ["n1", "n2", "n3"]})
+    hidden = suppression_mask(counts, equations, 5, derived=["unsatisfied"])
+    assert hidden.at["A", "n3"] and (hidden.at["A", "n1"] or hidden.at["A", "n2"])
+    assert not hidden.at["A", "unsatisfied"]
+
+
+def test_scan_finds_a_name_an_id_number_and_a_phone_with_their_line():
+    roster = Roster()
+    roster.add_text(["吴霞春"], "姓名")
+    roster.add_tokens(["B360823-00001"], "对象编号")
+    text = "第一行\n<td>吴霞春</td>\n" + f"身份证 {PLANTED_ID}\n电话:{PLANTED_PHONE}。\n对象 B360823-00001\n"
+    found = {(f.kind, f.line) for f in scan_text(text, roster, "page.html")}
+    assert found == {("姓名", 2), ("身份证号", 3), ("电话号码", 4), ("对象编号", 5)}
+    assert "page.html:2" in str(scan_text(text, roster, "page.html")[0])
+
+
+def test_scan_ignores_hashes_decimals_and_bad_check_digits():
+    wrong_check = PLANTED_ID[:17] + ("0" if PLANTED_ID[17] != "0" else "1")
+    text = ("sha256 1390796123412345678abcdef 0.13907961234 85.13907961234 "
+            f"{wrong_check} 2026-06-30 12,345.67 P360823-01")
+    assert scan_text(text, Roster()) == []
+
+
+def test_roster_reads_every_region(tmp_path):
+    region = helpers.write_region(tmp_path / "data" / "county")
+    roster = roster_from_data([tmp_path / "data"])
+    people = pd.read_csv(region / "beneficiaries.csv", dtype=str)
+    assert {run for name in people["name"] for run in HAN.findall(name)} <= roster.names | roster.allowed
+    assert set(people["id_number"]) <= roster.tokens
+
+
+@pytest.mark.slow
+def test_site_build_fails_on_a_planted_name_id_number_and_phone(tmp_path):
+    site = sitebuild.sample_site()
+    project = sitebuild.new_project(tmp_path)
+    # the published disclosures of the sample site, plus a page with a leak planted in it
+    shutil.copytree(site.disclosures.resolve(), project / "site" / "disclosures")
+    name = pd.read_csv(site.data / "xiajiang" / "beneficiaries.csv", dtype=str).iloc[0, 1]
+    (project / "site" / "leak.md").write_text(
+        f"# 泄露\n\n服务对象 {name}\n\n身份证号 {PLANTED_ID}\n\n联系电话 {PLANTED_PHONE}\n",
+        encoding="utf-8")
+    with pytest.raises(SiteBuildFailed) as failure:
+        build(project / "mkdocs.yml", [site.data, site.extra_data])
+    message = str(failure.value)
+    assert "leak.html:" in message
+    for kind in ("姓名", "身份证号", "电话号码"):
+        assert kind in message
+    assert name not in message and PLANTED_ID not in message  # masked in the report
+
+
+@pytest.mark.slow
+def test_the_built_sample_site_holds_no_personal_data():
+    site = sitebuild.sample_site()
+    roster = roster_from_data([site.data, site.extra_data])
+    assert len(roster.names) > 100 and len(roster.tokens) > 100
+    assert scan_tree(site.built, roster) == []
+    assert scan_tree(site.disclosures, roster) == []
+    personal = {"beneficiary_id", "worker_id", "id_number", "phone", "village", "text"}
+    for csv in site.disclosures.rglob("*.csv"):
+        assert not personal & set(pd.read_csv(csv, nrows=0, encoding="utf-8-sig").columns), csv
+
+
+def test_a_name_that_is_also_a_public_place_name_is_not_a_leak():
+    roster = Roster()
+    roster.add_text(["石林", "吴霞春"], "姓名")
+    roster.allow(["石林彝族自治县民政局"])
+    assert scan_text("石林彝族自治县 2026年第二季度", roster) == []
+    assert [f.kind for f in scan_text("服务对象 吴霞春", roster)] == ["姓名"]

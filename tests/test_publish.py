@@ -1,0 +1,257 @@
+"""Publishing a quarter: the public record, byte-identical republishing, revisions, atomicity,
+and refusals. The small region of tests/helpers.py, scored for real (validate + engine)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import helpers
+from scoring import publish as publish_module
+from scoring import stages
+from scoring.cli import app
+from scoring.months import Quarter
+from scoring.publish import PUBLIC_TABLES, PublishRefused, Store, publish_quarter
+from scoring.schema import personal_columns
+from scoring.workbook import PRELIMINARY, PUBLISHED, published_status
+
+Q = helpers.QUARTER
+
+
+def score(region: Path, results: Path) -> Path:
+    out = results / region.name / Q
+    stages.score_stage(region, Q, out)
+    return out
+
+
+def snapshot(site: Path, store: bool = False) -> dict[str, str]:
+    """sha256 of every file a reader of site/ sees (through the disclosures link) and the link;
+    with `store`, also every file kept behind the link."""
+    files = {}
+    for directory, _, names in os.walk(site, followlinks=True):
+        relative = Path(directory).relative_to(site)
+        if not store and relative.parts[:1] == (".disclosures",):
+            continue
+        for name in names:
+            path = Path(directory) / name
+            files[(relative / name).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    files["@link"] = os.readlink(site / "disclosures") if (site / "disclosures").is_symlink() else ""
+    return files
+
+
+def files_under(directory: Path) -> dict[str, bytes]:
+    return {p.relative_to(directory).as_posix(): p.read_bytes()
+            for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def published(tmp_path):
+    region = helpers.write_region(tmp_path / "data" / "county")
+    results = score(region, tmp_path / "results")
+    site = tmp_path / "site"
+    outcome = publish_quarter(region, Quarter.parse(Q), results, site)
+    return region, results, site, outcome
+
+
+def test_publish_writes_public_tables_and_a_manifest(published):
+    region, results, site, outcome = published
+    assert outcome.status == "published" and outcome.version == 1
+    quarter_dir = site / "disclosures" / "county" / Q
+    manifest = json.loads((quarter_dir / "manifest.json").read_text(encoding="utf-8"))
+    run = json.loads((results / "run.json").read_text(encoding="utf-8"))
+    assert manifest["inputs"] == run["inputs"] and len(manifest["inputs"]) == 8
+    assert manifest["rules_fingerprint"] == run["rules_fingerprint"]
+    assert manifest["code_version"] and manifest["published_at"]
+    # workbook.published_status reads "results": the hashes of build/results' tables
+    assert manifest["results"]["payments.csv"] == hashlib.sha256(
+        (results / "payments.csv").read_bytes()).hexdigest()
+    for name, digest in manifest["outputs"].items():
+        assert hashlib.sha256((quarter_dir / name).read_bytes()).hexdigest() == digest
+    assert set(manifest["outputs"]) == {*(f"{n}.csv" for n in PUBLIC_TABLES), "ocds.json",
+                                        "datapackage.json"}
+    assert published_status(site, "county", Quarter.parse(Q), results / "payments.csv") == PUBLISHED
+    assert not list(quarter_dir.glob("trace*"))
+
+
+def test_public_tables_carry_no_personal_column_and_suppress_small_counts(published):
+    _, _, site, _ = published
+    quarter_dir = site / "disclosures" / "county" / Q
+    personal = {c for columns in personal_columns().values() for c in columns}
+    for name in PUBLIC_TABLES:
+        table = pd.read_csv(quarter_dir / f"{name}.csv", dtype=str, keep_default_na=False,
+                            encoding="utf-8-sig")
+        assert not personal & set(table.columns) - {"name", "category", "township"}, name
+        assert list(table.columns) == list(PUBLIC_TABLES[name]["columns"])
+    satisfaction = pd.read_csv(quarter_dir / "satisfaction.csv", dtype=str, keep_default_na=False,
+                               encoding="utf-8-sig").set_index("provider_id")
+    # 6 surveys in all (helpers.py): every provider has fewer than 5, so its counts are hidden and
+    # its rate withheld; the region's total of 6 stays, but its answer cells are small.
+    for pid in ("P001", "P002"):
+        assert satisfaction.at[pid, "surveys"] in ("<5", "x")
+        assert satisfaction.at[pid, "rate"] == ""
+    answers = satisfaction.loc[:, "n1":"n5"]
+    assert not answers.isin(["1", "2", "3", "4"]).any().any()
+    scores = pd.read_csv(quarter_dir / "scores.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert (scores["satisfaction_component"] == "").all()
+
+
+def test_ocds_package_and_datapackage_describe_the_files(published):
+    _, _, site, _ = published
+    quarter_dir = site / "disclosures" / "county" / Q
+    package = json.loads((quarter_dir / "ocds.json").read_text(encoding="utf-8"))
+    assert package["version"] == "1.1" and len(package["releases"]) == 2
+    release = package["releases"][0]
+    assert release["ocid"].startswith("ocds-") and release["contracts"][0]["value"]["currency"] == "CNY"
+    datapackage = json.loads((quarter_dir / "datapackage.json").read_text(encoding="utf-8"))
+    for resource in datapackage["resources"]:
+        data = (quarter_dir / resource["path"]).read_bytes()
+        assert resource["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+        header = pd.read_csv(quarter_dir / resource["path"], nrows=0, encoding="utf-8-sig").columns
+        assert [f["name"] for f in resource["schema"]["fields"]] == list(header)
+
+
+def test_republishing_identical_results_changes_no_byte(published):
+    region, results, site, _ = published
+    before = snapshot(site, store=True)
+    time.sleep(1.1)  # a new publication time would show
+    score(region, results.parents[1])  # score again: same inputs, same results
+    outcome = publish_quarter(region, Quarter.parse(Q), results, site)
+    assert outcome.status == "unchanged" and outcome.version == 1
+    assert snapshot(site, store=True) == before
+
+
+def change_the_results(region: Path, results_root: Path) -> Path:
+    """A region override of the payout ratios: same inputs otherwise, different payments."""
+    with open(region / "region.yaml", "a", encoding="utf-8") as handle:
+        handle.write("rules:\n  payout_ratios: {优秀: 1.0, 良好: 0.9, 合格: 0.8, 不合格: 0.5}\n")
+    return score(region, results_root)
+
+
+def test_changed_results_need_revise_and_a_reason(published):
+    region, results, site, _ = published
+    before = snapshot(site)
+    change_the_results(region, results.parents[1])
+    with pytest.raises(PublishRefused, match="--revise"):
+        publish_quarter(region, Quarter.parse(Q), results, site)
+    with pytest.raises(PublishRefused, match="--reason"):
+        publish_quarter(region, Quarter.parse(Q), results, site, revise=True, reason="  ")
+    assert snapshot(site) == before
+
+
+def test_a_revision_keeps_the_old_version_and_shows_the_notice(published):
+    region, results, site, _ = published
+    quarter_dir = site / "disclosures" / "county" / Q
+    old = files_under(quarter_dir)
+    change_the_results(region, results.parents[1])
+    outcome = publish_quarter(region, Quarter.parse(Q), results, site, revise=True,
+                              reason="拨付比例按财政局通知调整")
+    assert outcome.status == "revised" and outcome.version == 2
+    archived = files_under(quarter_dir / "v1")
+    # the data files and the manifest of version 1 are kept byte for byte at their own address
+    for name in (*(f"{n}.csv" for n in PUBLIC_TABLES), "ocds.json", "datapackage.json", "manifest.json"):
+        assert archived[name] == old[name]
+    manifest = json.loads((quarter_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["version"] == 2 and [h["version"] for h in manifest["history"]] == [1, 2]
+    revision = manifest["history"][-1]
+    assert revision["reason"] == "拨付比例按财政局通知调整" and revision["changes"]
+    page = (quarter_dir / "index.md").read_text(encoding="utf-8")
+    assert "更正公告" in page and "拨付比例按财政局通知调整" in page and "(v1/index.md)" in page
+    assert "旧版本" in (quarter_dir / "v1" / "index.md").read_text(encoding="utf-8")
+    corrections = (site / "disclosures" / "corrections.md").read_text(encoding="utf-8")
+    assert "拨付比例按财政局通知调整" in corrections and "county/2026Q2/v1/index.md" in corrections
+    # the finance workbook sees the new payments as the published ones
+    assert published_status(site, "county", Quarter.parse(Q), results / "payments.csv") == PUBLISHED
+
+
+def test_a_publish_that_fails_halfway_leaves_the_previous_state(published, monkeypatch):
+    region, results, site, _ = published
+    before = snapshot(site, store=True)
+    change_the_results(region, results.parents[1])
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # as if the process died just before the swap
+
+    monkeypatch.setattr(publish_module, "_swap", killed)
+    with pytest.raises(KeyboardInterrupt):
+        publish_quarter(region, Quarter.parse(Q), results, site, revise=True, reason="测试")
+    assert snapshot(site, store=True) == before  # and nothing left behind
+
+
+@pytest.mark.slow
+def test_a_publish_killed_with_sigkill_leaves_the_previous_state_readable(published):
+    region, results, site, _ = published
+    before = snapshot(site)
+    change_the_results(region, results.parents[1])
+    # The child publishes with a swap that never comes (a stalled disk), and is killed while
+    # its new generation is half written or complete but not yet in place.
+    script = textwrap.dedent(f"""
+        import time
+        from pathlib import Path
+        from scoring import publish
+        from scoring.months import Quarter
+        publish._swap = lambda *a, **k: time.sleep(600)
+        publish.publish_quarter(Path({str(region)!r}), Quarter.parse({Q!r}), Path({str(results)!r}),
+                                Path({str(site)!r}), revise=True, reason="测试")
+    """)
+    child = subprocess.Popen([sys.executable, "-c", script])
+    store = site / ".disclosures"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(store.glob("gen-*"))) < 2:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert len(list(store.glob("gen-*"))) == 2, "the child got as far as a second generation"
+    assert snapshot(site) == before  # the link still points at the intact previous generation
+    # the next publish cleans up and succeeds
+    outcome = publish_quarter(region, Quarter.parse(Q), results, site, revise=True, reason="测试")
+    assert outcome.version == 2 and len(list(store.glob("gen-*"))) == 1
+
+
+def test_the_store_swaps_a_link(published):
+    _, _, site, _ = published
+    link = site / "disclosures"
+    assert link.is_symlink() and Store(site).current() == link.resolve()
+
+
+def test_publish_refuses_a_quarter_that_was_not_scored(tmp_path):
+    region = helpers.write_region(tmp_path / "county")
+    with pytest.raises(PublishRefused, match="尚未评分"):
+        publish_quarter(region, Quarter.parse(Q), tmp_path / "results", tmp_path / "site")
+    assert not (tmp_path / "site" / "disclosures").exists()
+
+
+def test_cli_publish_refuses_a_quarter_with_errors_in_a_sentence(tmp_path, monkeypatch):
+    tables = helpers.sample_tables()
+    tables["services"].loc[0, "provider_id"] = "NOPE"  # a broken reference: an error
+    region = helpers.write_region(tmp_path / "data" / "county", tables)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["publish", "data/county", "--quarter", Q])
+    assert result.exit_code == 1
+    assert "输入有错误" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "site" / "disclosures").exists()
+
+
+def test_cli_publish_then_republish(tmp_path, monkeypatch):
+    region = helpers.write_region(tmp_path / "data" / "county")
+    monkeypatch.chdir(tmp_path)
+    stages.score_stage(region, Q, tmp_path / "build" / "results" / "county" / Q)
+    first = CliRunner().invoke(app, ["publish", "data/county", "--quarter", Q])
+    assert first.exit_code == 0, first.output
+    assert "已公布" in first.output
+    again = CliRunner().invoke(app, ["publish", "data/county", "--quarter", Q])
+    assert again.exit_code == 0 and "未作改动" in again.output
+    status = published_status(Path("site"), "county", Quarter.parse(Q),
+                              Path("build/results/county") / Q / "payments.csv")
+    assert status == PUBLISHED != PRELIMINARY

@@ -1,0 +1,113 @@
+"""The real site: published sample regions built with `mkdocs build --strict` (tests/sitebuild.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+import sitebuild
+from scoring.pages import md_escape, render_pages
+from scoring.site import check_links
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def site():
+    return sitebuild.sample_site()
+
+
+def test_every_page_type_is_built(site):
+    built = site.built
+    for page in ("index.html", "about.html", "accessibility.html", "disclosures/index.html",
+                 "disclosures/corrections.html", "disclosures/downloads.html",
+                 "disclosures/xiajiang/index.html", "disclosures/xiajiang/2026Q2/index.html",
+                 "disclosures/xiajiang/method.html", "disclosures/xiajiang/services.html",
+                 "disclosures/xiajiang/providers/P360823-01.html",
+                 "disclosures/escaping/2026Q2/v1/index.html"):
+        assert (built / page).is_file(), page
+    assert site.report.pages >= 30
+    assert (built / "assets/javascripts/plotly.min.js").stat().st_size > 1_000_000
+
+
+def test_nothing_is_loaded_from_another_host_and_every_link_resolves(site):
+    assert check_links(site.built) == []
+    for page in site.built.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r"fonts\.googleapis|fonts\.gstatic|unpkg\.com|cdn\.", text), page
+
+
+def test_home_shows_the_latest_quarter_of_every_region_and_what_changed(site):
+    home = (site.built / "index.html").read_text(encoding="utf-8")
+    for title in ("峡江县 · 2026年第三季度", "会宁县 · 2026年第三季度"):
+        assert title in home
+    assert "与上季度相比" in home and "回访满意率" in home and "人均年化支出" in home
+
+
+def test_quarter_page_has_every_section_with_tables_beside_charts(site):
+    page = (site.built / "disclosures/xiajiang/2026Q2/index.html").read_text(encoding="utf-8")
+    for heading in ("综合得分与等级", "满意度", "投诉受理与办结", "人均支出与标准", "资金拨付", "数据下载"):
+        assert heading in page
+    assert page.count('class="chart"') == 5 and page.count("<caption>") >= 6
+    assert "95% 置信区间" in page and "Wilson" in page
+    assert "接近等级分界线" in page  # a Xiajiang provider's interval crosses a band edge in 2026Q2
+
+
+def test_method_page_is_generated_from_the_rules_used(site):
+    xiajiang = (site.built / "disclosures/xiajiang/method.html").read_text(encoding="utf-8")
+    huining = (site.built / "disclosures/huining/method.html").read_text(encoding="utf-8")
+    assert "<strong>本县设定</strong>" not in xiajiang and "住院陪护补贴" not in xiajiang
+    # Huining overrides escort and care-tier rates: its page shows its own values
+    assert "<strong>本县设定</strong>" in huining and "县级医院 150 元" in huining and "半护理 150 元" in huining
+    # the revised quarter of `escaping` used other payout ratios: its own method page
+    escaping = (site.built / "disclosures/escaping/method.html").read_text(encoding="utf-8")
+    assert "良好 0.9" in escaping and "<strong>本县设定</strong>" in escaping
+
+
+def test_service_list_and_downloads(site):
+    services = (site.built / "disclosures/xiajiang/services.html").read_text(encoding="utf-8")
+    for category in ("生活照料", "健康护理", "心理疏导", "资源链接", "助农助急"):
+        assert category in services
+    downloads = (site.built / "disclosures/downloads.html").read_text(encoding="utf-8")
+    assert "ocds.json" in downloads and "datapackage.json" in downloads
+    assert (site.built / "disclosures/huining/2026Q3/payments.csv").is_file()
+
+
+def test_provider_names_are_escaped_everywhere(site):
+    evil = sitebuild.EVIL_NAME
+    for page in site.built.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "<script>alert(1)" not in text, page
+    provider = (site.built / "disclosures/escaping/providers/P360823-01.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in provider
+    assert "<em>强调</em>" not in provider  # Markdown in a name is not interpreted either
+    assert str(md_escape(evil)).count("&#42;") == 2
+
+
+def test_revision_notice_and_old_version(site):
+    quarter = (site.built / "disclosures/escaping/2026Q2/index.html").read_text(encoding="utf-8")
+    assert "更正公告" in quarter and sitebuild.REVISION_REASON in quarter
+    old = (site.built / "disclosures/escaping/2026Q2/v1/index.html").read_text(encoding="utf-8")
+    assert "旧版本" in old
+    corrections = (site.built / "disclosures/corrections.html").read_text(encoding="utf-8")
+    assert sitebuild.REVISION_REASON in corrections
+
+
+def test_search_index_segments_chinese(site):
+    index = json.loads((site.built / "search/search_index.json").read_text(encoding="utf-8"))
+    assert index["config"]["lang"] == ["zh"]
+    texts = " ".join(doc["text"] + doc["title"] for doc in index["docs"])
+    assert "\u200b良好\u200b" in texts  # jieba's words, separated by zero-width spaces
+    assert (site.built / "search/search_index.js").is_file()  # offline search from file://
+
+
+def test_pages_render_the_same_bytes_twice(site, tmp_path):
+    import shutil
+
+    copy = tmp_path / "disclosures"
+    shutil.copytree(site.disclosures.resolve(), copy)
+    before = {p: p.read_bytes() for p in copy.rglob("*.md")}
+    render_pages(copy)
+    assert {p: p.read_bytes() for p in copy.rglob("*.md")} == before
