@@ -81,3 +81,26 @@ def test_cli_runs_a_province_with_a_progress_bar_and_a_record(province, tmp_path
     assert "未评分的县" in result.stderr
     assert (tmp_path / "build/notebooks/yunnan" / str(Q) / "province.ipynb").is_file()
     assert (tmp_path / "build/results/yunnan" / str(Q) / "province_summary.csv").is_file()
+
+
+def test_a_province_publishes_its_counties_and_an_overview_page(province, tmp_path):
+    import sitebuild
+    from scoring.publish import publish_province
+    from scoring.site import build
+
+    results = tmp_path / "results"
+    run = run_province(province, Q, results, workers=2)
+    project = sitebuild.new_project(tmp_path)
+    outcomes, skipped = publish_province(province, Q, results, project / "site")
+    assert sorted(o.region for o in outcomes) == run.scored
+    assert len(skipped) == 1 and "输入有错误" in skipped[0]
+    page = (project / "site/disclosures/provinces/yunnan" / f"{Q}.md").read_text(encoding="utf-8")
+    summary = pd.read_csv(results / "yunnan" / str(Q) / "province_summary.csv", dtype=str)
+    for county, name in summary[["county", "county_name"]].drop_duplicates().itertuples(index=False):
+        assert f'<a href="../../{county}/{Q}/index.html">{name}</a>' in page
+    assert "provinces/yunnan" in (project / "site/disclosures/index.md").read_text(encoding="utf-8")
+    again, _ = publish_province(province, Q, results, project / "site")
+    assert {o.status for o in again} == {"unchanged"}
+    report = build(project / "mkdocs.yml", [province])
+    html = (report.site_dir / "disclosures/provinces/yunnan" / f"{Q}.html").read_text(encoding="utf-8")
+    assert "各区县汇总" in html and html.count("/index.html\">") >= 3

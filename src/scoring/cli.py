@@ -259,6 +259,11 @@ def publish(
     """公布一个季度的结果到 site/disclosures/ Publish a quarter's disclosure."""
     require_region(data_dir)
     q = parse_quarter(quarter)
+    from .province import is_province
+
+    if is_province(data_dir):
+        _publish_province(data_dir, q, revise, reason)
+        return
     outcome = _publish(data_dir, q, revise, reason)
     if outcome.status == "unchanged":
         console.print(f"{data_dir.name} {q} 的结果与已公布的第 {outcome.version} 版相同,未作改动。")
@@ -268,6 +273,26 @@ def publish(
     else:
         console.print(f"已公布 {data_dir.name} {q} → {outcome.path}")
     console.print("运行 scoring site 生成网站。")
+
+
+def _publish_province(province_dir: Path, q: Quarter, revise: bool, reason: str | None) -> None:
+    from .publish import PublishRefused, publish_province
+
+    try:
+        with console.status(f"正在公布 {province_dir.name} {q} 各区县 …"):
+            outcomes, skipped = publish_province(province_dir, q, BUILD / "results", SITE,
+                                                 revise=revise, reason=reason)
+    except PublishRefused as refusal:
+        fail(str(refusal), code=1)
+        raise
+    changed = sum(o.status != "unchanged" for o in outcomes)
+    console.print(f"已公布 {len(outcomes)} 个区县({changed} 个有变化)及全省汇总页 "
+                  f"{SITE / 'disclosures' / 'provinces' / province_dir.name / f'{q}.md'}")
+    for line in skipped:
+        err.print(f"[yellow]未公布[/] {line}")
+    console.print("运行 scoring site --data <省目录> 生成网站(名单扫描读取各县的输入)。")
+    if skipped:
+        raise typer.Exit(1)
 
 
 def _publish(region_dir: Path, q: Quarter, revise: bool = False, reason: str | None = None):

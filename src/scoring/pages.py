@@ -24,7 +24,7 @@ from markupsafe import Markup, escape
 
 from . import charts
 from .months import Quarter
-from .publish import MANIFEST, PUBLIC_TABLES, read_manifest, write_file
+from .publish import MANIFEST, PROVINCES, PUBLIC_TABLES, read_manifest, write_file
 from .rules import Rules
 from .satisfaction import ALL
 from .schema import GRADES
@@ -329,8 +329,9 @@ class Renderer:
                               "release_delta": _delta(str(now["release"]), str(before["release"])) if before else "",
                               "rate_delta": _delta(now["satisfaction"].get("rate", ""),
                                                    before["satisfaction"].get("rate", "")) if before else ""})
+        provinces = self.provinces(regions)
         self.write(HOME_SNIPPET, "home.md.j2", summaries=summaries)
-        self.write("index.md", "disclosures.md.j2", summaries=summaries)
+        self.write("index.md", "disclosures.md.j2", summaries=summaries, provinces=provinces)
         corrections = []
         for region in regions:
             for published in region.quarters:
@@ -341,6 +342,29 @@ class Renderer:
         self.write("corrections.md", "corrections.md.j2", corrections=corrections)
         self.write("downloads.md", "downloads.md.j2", regions=regions, tables=PUBLIC_TABLES,
                    files=download_files)
+
+
+    def provinces(self, regions: list[Region]) -> list[dict]:
+        """One overview page per published province quarter: every county's headline figures."""
+        by_name = {region.name: region for region in regions}
+        pages = []
+        for record_file in sorted((self.root / PROVINCES).glob("*/*.json")):
+            record = json.loads(record_file.read_text(encoding="utf-8"))
+            rows = []
+            for county in record["counties"]:
+                region = by_name.get(county)
+                published = next((q for q in region.quarters if q.quarter == record["quarter"]), None) if region else None
+                if published is not None:
+                    rows.append({"region": region, "published": published, "glance": glance(published)})
+            page = f"provinces/{record['slug']}/{record['quarter']}.md"
+            totals = {key: sum((r["glance"][key] for r in rows), Decimal(0))
+                      for key in ("release", "withheld", "total_to_pay")}
+            grades = {g: sum(r["glance"]["grades"].get(g, 0) for r in rows) for g in (*GRADES, "暂不评级")}
+            self.write(page, "province.md.j2", record=record, rows=rows, totals=totals, grades=grades,
+                       label=Quarter.parse(record["quarter"]).label)
+            pages.append({"page": page, "name": record["name"], "label": Quarter.parse(record["quarter"]).label,
+                          "counties": len(rows)})
+        return pages
 
 
 def download_files(quarter_dir: Path) -> list[dict]:

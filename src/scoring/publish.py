@@ -46,6 +46,7 @@ LOCAL = ZoneInfo("Asia/Shanghai")
 DISCLOSURES = "disclosures"
 STORE = ".disclosures"
 MANIFEST = "manifest.json"
+PROVINCES = "_provinces"  # which counties make up each published province quarter
 ALL_LABEL = "全部机构合计"
 OCID_PREFIX = "ocds-scoring"  # placeholder prefix: a county registers its own with OCP
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -545,13 +546,20 @@ def publish_quarter(region_dir: Path, quarter: Quarter, results_dir: Path, site_
 
 
 def publish_many(site_dir: Path, candidates: list[Candidate], revise: bool = False,
-                 reason: str | None = None, now: str | None = None) -> list[Outcome]:
+                 reason: str | None = None, now: str | None = None,
+                 province: dict | None = None) -> list[Outcome]:
     """Publish several quarters in one atomic step (all or none). Quarters whose public files are
-    unchanged are left alone; if all are, nothing is written at all."""
+    unchanged are left alone; if all are (and the province record, if any, is too), nothing is
+    written at all. `province` ({"slug", "name", "quarter", "counties"}) records which counties
+    make up a province's quarter, for its overview page."""
     from .pages import render_pages
 
     store = Store(site_dir)
     current = store.current()
+    province_file = province_bytes = None
+    if province is not None:
+        province_file = f"{PROVINCES}/{province['slug']}/{province['quarter']}.json"
+        province_bytes = json_bytes(province)
     plans = []
     for candidate in candidates:
         run = candidate.run
@@ -575,7 +583,10 @@ def publish_many(site_dir: Path, candidates: list[Candidate], revise: bool = Fal
         if previous and not (reason or "").strip():
             raise PublishRefused("更正必须说明原因:请加 --reason \"更正原因\"。 (--revise needs --reason.)")
         plans.append((candidate, files, previous, None))
-    if all(outcome is not None for *_, outcome in plans):
+    province_same = province is None or (
+        current is not None and (current / province_file).is_file()
+        and (current / province_file).read_bytes() == province_bytes)
+    if all(outcome is not None for *_, outcome in plans) and province_same:
         return [outcome for *_, outcome in plans]
 
     moment = now or now_text()
@@ -587,6 +598,8 @@ def publish_many(site_dir: Path, candidates: list[Candidate], revise: bool = Fal
                 continue
             outcomes.append(_write_quarter(generation, candidate, files, previous, moment,
                                            (reason or "").strip()))
+        if province is not None:
+            write_file(generation / province_file, province_bytes)
         render_pages(generation, regions={o.region for o in outcomes if o.status != "unchanged"})
     for outcome in outcomes:
         outcome.path = store.link / outcome.region / outcome.quarter
@@ -659,3 +672,39 @@ def describe_changes(old_dir: Path, new: dict[str, pd.DataFrame]) -> list[str]:
         if path.is_file() and path.read_bytes() != csv_bytes(table):
             lines.append(f"数据文件 {name}.csv 有改动")
     return lines
+
+
+def province_name(province_dir: Path) -> str:
+    """The province's display name: `name` in its province.yaml, else the directory's name."""
+    import yaml
+
+    path = Path(province_dir) / "province.yaml"
+    if path.is_file():
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if isinstance(data, dict) and data.get("name"):
+            return str(data["name"])
+    return Path(province_dir).name
+
+
+def publish_province(province_dir: Path, quarter: Quarter, results_root: Path, site_dir: Path,
+                     revise: bool = False, reason: str | None = None) -> tuple[list[Outcome], list[str]]:
+    """Publish every scored county of a province and its overview page in one atomic step.
+    Counties that cannot be published (errors, not scored, stale) are returned with the reason."""
+    from .province import counties
+    from .stages import NotReady, require_scored
+
+    candidates, skipped = [], []
+    for region in counties(province_dir):
+        results_dir = Path(results_root) / region.name / str(quarter)
+        try:
+            validation, _ = require_scored(region, quarter, results_dir)
+        except NotReady as exc:
+            skipped.append(f"{region.name}:{exc}")
+            continue
+        candidates.append(candidate_from_results(results_dir, validation.tables["providers"],
+                                                 validation.tables["catalog"]))
+    if not candidates:
+        raise PublishRefused(f"{Path(province_dir).name} {quarter} 没有可以公布的县:" + ";".join(skipped))
+    province = {"slug": Path(province_dir).name, "name": province_name(province_dir),
+                "quarter": str(quarter), "counties": sorted(c.run["region"] for c in candidates)}
+    return publish_many(site_dir, candidates, revise=revise, reason=reason, province=province), skipped
