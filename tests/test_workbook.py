@@ -173,3 +173,19 @@ def test_cli_refuses_a_quarter_with_errors(tmp_path):
     assert result.returncode == 1
     assert "输入有错误" in result.stderr and "validation.csv" in result.stderr
     assert not (tmp_path / "build" / "payments").exists()
+
+
+def test_status_becomes_published_once_the_quarter_is_published(scheduled, tmp_path):
+    from scoring.publish import publish_quarter
+
+    site = tmp_path / "site"
+    publish_quarter(scheduled["region"], Q, scheduled["results"], site)
+    out = tmp_path / "payments"
+    preliminary = build_schedule(scheduled["region"], Q, scheduled["results"], out, tmp_path / "elsewhere")
+    assert preliminary[0].name.endswith("_初步.xlsx")
+    paths = build_schedule(scheduled["region"], Q, scheduled["results"], out, site)
+    assert paths[0].name == "会宁县_2026年第二季度_资金拨付计划_已公布.xlsx"
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths), "no preliminary copy lingers"
+    book = openpyxl.load_workbook(paths[0])
+    assert all("状态:已公布" in sheet["A1"].value for sheet in book.worksheets)
+    assert "已公布" in book["付款计划"].oddHeader.right.text
