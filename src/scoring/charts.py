@@ -135,7 +135,7 @@ def score_history_chart(history: pd.DataFrame, rules: Rules) -> go.Figure:
                     text=table["grade"], hovertemplate="%{x}: %{y:.2f} 分 %{text}<extra></extra>")
     for grade, edge in rules.grade_bands.items():
         fig.add_hline(y=edge, line_dash="dot", line_color="#555",
-                      annotation_text=f"{grade} ≥ {edge:g}", annotation_position="right")
+                      annotation_text=f"{grade} ≥ {edge:g}", annotation_position="bottom left")
     fig.update_yaxes(range=[0, 100], title="综合得分(95% 置信区间)")
     fig.update_xaxes(type="category", title="季度")
     return _layout(fig, "历季综合得分")
