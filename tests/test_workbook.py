@@ -117,7 +117,7 @@ def test_csv_has_bom_and_totals(scheduled):
     with open(scheduled["csv"], encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows[-1][0] == "合计"
-    release = [label for _, label, _ in SCHEDULE].index("拨付金额(元)")
+    release = [column for column, _, _ in SCHEDULE].index("release")
     assert Decimal(rows[-1][release]) == sum(Decimal(v) for v in payments["release"])
 
 

@@ -20,6 +20,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import __version__
 from .money import ZERO
+from .publish import PUBLIC_TABLES
 from .months import Quarter
 from .rules import Rules
 
@@ -28,22 +29,16 @@ PUBLISHED = "已公布"
 HELD = "暂缓"
 RESULT_LABELS = {"pass": "合格", "poor": "效果差", "falsified": "弄虚作假"}
 
-# (payments.csv column, Chinese header, kind): the schedule's columns in order.
-SCHEDULE = [
-    ("provider_name", "服务机构", "text"),
-    ("contract_id", "合同编号", "text"),
-    ("amount_due", "本季度应付金额(元)", "money"),
-    ("score", "综合得分", "score"),
-    ("grade", "等级", "text"),
-    ("payout_ratio", "拨付比例", "ratio"),
-    ("monetary_deduction", "抽查扣款(元)", "money"),
-    ("release", "拨付金额(元)", "money"),
-    ("withheld", "暂扣及扣减(元)", "money"),
-    ("escort_subsidy", "住院陪护补贴(元)", "money"),
-    ("care_allowance", "护理补贴(元)", "money"),
-    ("total_to_pay", "合计应付(元)", "money"),
-    ("status_text", "状态", "text"),
+# (payments.csv column, kind): the schedule's columns in order. Headers are the public payments
+# table's Chinese labels (publish.PUBLIC_TABLES), so the workbook and the site say the same thing.
+_COLUMNS = [
+    ("provider_name", "text"), ("contract_id", "text"), ("amount_due", "money"), ("score", "score"),
+    ("grade", "text"), ("payout_ratio", "ratio"), ("monetary_deduction", "money"),
+    ("release", "money"), ("withheld", "money"), ("escort_subsidy", "money"),
+    ("care_allowance", "money"), ("total_to_pay", "money"), ("status_text", "text"),
 ]
+_LABELS = {column: label for column, (label, *_) in PUBLIC_TABLES["payments"]["columns"].items()}
+SCHEDULE = [(column, _LABELS.get(column, _LABELS["status"]), kind) for column, kind in _COLUMNS]
 MONEY_FORMAT = "#,##0.00"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
