@@ -68,7 +68,14 @@ def main() -> None:
         curve.append({"records": n, "seconds": run["seconds"],
                       "seconds_per_100k": round(run["seconds"] / n * 1e5, 2)})
         print(f"{n:,} records: {run['seconds']} s on {cores} workers = {curve[-1]['seconds_per_100k']} s per 100,000")
-    (OUT / "province.json").write_text(json.dumps({"machine": machine(), "scaling": scaling, "curve": curve},
+    import numpy as np
+
+    slope, intercept = np.polyfit([c["records"] for c in curve], [c["seconds"] for c in curve], 1)
+    fit = {"fixed_seconds": round(float(intercept), 1), "seconds_per_100k": round(float(slope) * 1e5, 2)}
+    print(f"least-squares line: {fit['fixed_seconds']} s fixed (interpreter, pool, province notebook) "
+          f"+ {fit['seconds_per_100k']} s per 100,000 records")
+    (OUT / "province.json").write_text(json.dumps({"machine": machine(), "scaling": scaling, "curve": curve,
+                                                   "fit": fit},
                                                   indent=2), encoding="utf-8")
     plot(curve)
     print(f"curve and plot: {OUT / 'province.json'}, {OUT / 'province_cost.html'}")
