@@ -35,14 +35,12 @@ QUARTERS = ["2025Q4", "2026Q1", "2026Q2", "2026Q3"]
 
 
 def project(name: str) -> Path:
+    """A fresh project folder (mkdocs.yml, overrides, hand-written pages) made as the tests make it."""
+    import sitebuild
+
     folder = WORK / name
     shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    shutil.copy(ROOT / "mkdocs.yml", folder / "mkdocs.yml")
-    shutil.copytree(ROOT / "overrides", folder / "overrides")
-    shutil.copytree(ROOT / "site", folder / "site", ignore=shutil.ignore_patterns(
-        "disclosures", ".disclosures*", "plotly.min.js"))
-    return folder
+    return sitebuild.new_project(folder)
 
 
 def case(name: str, regions: list[Path], data_roots: list[Path]) -> dict:
