@@ -22,8 +22,10 @@ def _number(series: pd.Series) -> pd.Series:
 
 
 def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
-    fig.update_layout(title=title, font=FONT, height=height, margin=dict(l=10, r=10, t=50, b=10),
-                      plot_bgcolor="white", legend=dict(orientation="h", y=-0.15))
+    # Legend above the plot, right-aligned: below it, it collides with the x-axis title.
+    fig.update_layout(title=dict(text=title, x=0, xanchor="left"), font=FONT, height=height,
+                      margin=dict(l=10, r=10, t=70, b=10), plot_bgcolor="white",
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
     fig.update_xaxes(automargin=True)
     fig.update_yaxes(automargin=True)
     return fig
@@ -48,7 +50,7 @@ def score_chart(scores: pd.DataFrame, rules: Rules) -> go.Figure:
         )
     for grade, edge in rules.grade_bands.items():
         fig.add_vline(x=edge, line_dash="dot", line_color="#555",
-                      annotation_text=f"{grade} ≥ {edge:g}", annotation_position="top")
+                      annotation_text=f"{grade} ≥ {edge:g}", annotation_position="bottom right")
     fig.update_xaxes(range=[0, 100], title="综合得分(95% 置信区间)")
     return _layout(fig, "综合得分与等级", height=120 + 60 * max(1, len(table)))
 
