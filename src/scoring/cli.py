@@ -339,12 +339,11 @@ def build_site(config: Path, data_roots: list[Path], serve: bool, port: int) -> 
 @app.command()
 def demo(
     data_dir: Annotated[Path, typer.Option(help="样例数据根目录")] = DATA,
-    out: Annotated[Path, typer.Option(help="结果根目录")] = BUILD / "results",
     serve: Annotated[bool, typer.Option("--serve", help="完成后在本机提供网站(127.0.0.1)")] = False,
     port: Annotated[int, typer.Option(help="--serve 的端口")] = 8000,
 ) -> None:
     """新手的一条命令:校验、评分、公布 data/ 中每个样例区域的每个季度,并生成网站 The newcomer's one command."""
-    from .validate import validate_quarter
+    import pandas as pd
 
     regions = sample_regions(data_dir)
     if not regions:
@@ -355,12 +354,13 @@ def demo(
     all_ok = True
     for region_dir in regions:
         quarters = region_quarters(region_dir)
-        ran = run_quarters(region_dir, quarters)
+        ran = run_quarters(region_dir, quarters)  # validates each quarter and writes its report
         for q in quarters:
-            validation = validate_quarter(region_dir, q)
-            validation.write(out / region_dir.name / str(q))
-            severities = validation.problems["severity"].value_counts()
-            if not validation.ok or not ran and not (out / region_dir.name / str(q) / "run.json").is_file():
+            results = BUILD / "results" / region_dir.name / str(q)
+            problems = pd.read_csv(results / "validation.csv", dtype=str, keep_default_na=False,
+                                   encoding="utf-8-sig")
+            severities = problems["severity"].value_counts()
+            if severities.get("error", 0) or not ran and not (results / "run.json").is_file():
                 outcome = "[red]未评分 not scored[/]"
                 all_ok = False
             else:
@@ -371,7 +371,7 @@ def demo(
             summary.add_row(region_dir.name, str(q), str(severities.get("error", 0)),
                             str(severities.get("warning", 0)), outcome)
     console.print(summary)
-    console.print(f"结果表:{out};拨付计划:{BUILD / 'payments'};执行过的笔记本:{BUILD / 'notebooks'}")
+    console.print(f"结果表:{BUILD / 'results'};拨付计划:{BUILD / 'payments'};执行过的笔记本:{BUILD / 'notebooks'}")
     build_site(Path("mkdocs.yml"), [data_dir], serve, port)
     if not all_ok:
         raise typer.Exit(1)
