@@ -19,10 +19,10 @@ from pathlib import Path
 import pandas as pd
 from common import QUARTER, ROOT, machine, peak_rss_gib, province, services_count
 
-from scoring.months import Quarter
-from scoring.pipeline import score_quarter
-from scoring.scores import gather_evidence
-from scoring.validate import validate_quarter
+from scoring.inputs.months import Quarter
+from scoring.engine.pipeline import score_quarter
+from scoring.engine.scores import gather_evidence
+from scoring.inputs.validate import validate_quarter
 
 DUCKDB_SQL = """
 with services as (
@@ -123,7 +123,7 @@ def papermill_overhead(repeats: int = 3) -> float:
     import nbformat
     import papermill
 
-    from scoring.run import kernel_manager_class
+    from scoring.orchestration.run import kernel_manager_class
 
     with tempfile.TemporaryDirectory() as tmp:
         notebook = nbformat.v4.new_notebook()

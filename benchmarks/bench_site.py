@@ -23,11 +23,9 @@ from common import ROOT, machine
 
 sys.path.insert(0, str(ROOT / "tests"))
 
-from scoring import stages  # noqa: E402
-from scoring.months import Quarter  # noqa: E402
-from scoring.publish import candidate_from_results, publish_many  # noqa: E402
-from scoring.site import build  # noqa: E402
-from scoring.validate import validate_quarter  # noqa: E402
+from scoring.orchestration import stages  # noqa: E402
+from scoring.outputs.publish import candidate_from_layers, publish_many  # noqa: E402
+from scoring.outputs.site import build  # noqa: E402
 
 WORK = ROOT / "build" / "bench" / "site"
 OUT = ROOT / "build" / "benchmarks"
@@ -49,11 +47,11 @@ def case(name: str, regions: list[Path], data_roots: list[Path]) -> dict:
     candidates = []
     for region in regions:
         for quarter in sorted(q.name for q in region.iterdir() if q.is_dir()):
-            results = folder / "results" / region.name / quarter
-            stages.score_stage(region, quarter, results)
-            validation = validate_quarter(region, Quarter.parse(quarter))
-            candidates.append(candidate_from_results(results, validation.tables["providers"],
-                                                     validation.tables["catalog"]))
+            ws = stages.Workspace(folder / "build")
+            validated, results = ws.validated(region.name, quarter), ws.results(region.name, quarter)
+            stages.validate_stage(region, quarter, validated)
+            stages.score_stage(region, quarter, validated, results)
+            candidates.append(candidate_from_layers(*stages.scored_layers(region, validated, results)))
     scored = time.perf_counter() - started
     started = time.perf_counter()
     publish_many(folder / "site", candidates)
@@ -86,7 +84,7 @@ def main() -> None:
     data = ROOT / "data"
     figures["samples"] = case("samples", [data / "xiajiang", data / "huining"], [data])
     if not args.skip_province:
-        from scoring.generate import generate
+        from scoring_synthetic.generate import generate
 
         province = ROOT / "build" / "bench" / f"province-site-{args.counties}-{args.records}"
         marker = province / ".complete"

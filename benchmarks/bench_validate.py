@@ -13,8 +13,8 @@ import time
 
 from common import QUARTER, machine, peak_rss_gib, province, services_count
 
-from scoring.months import Quarter
-from scoring.validate import validate_quarter
+from scoring.inputs.months import Quarter
+from scoring.inputs.validate import validate_quarter
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ QUARTER = "2026Q3"
 
 def province(counties: int = 73, records: int = 1_000_000, out: Path = PROVINCE) -> list[Path]:
     """The generated province (made once, then reused): one region directory per county."""
-    from scoring.generate import generate
+    from scoring_synthetic.generate import generate
 
     marker = out / f".complete-{counties}-{records}"
     if not marker.exists():

@@ -9,12 +9,17 @@ to read: 2 providers, 4 catalog items, 10 beneficiaries and, in 2026Q2, 12 servi
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
-from scoring.identity import id_check_digit
-from scoring.schema import FILES
+from scoring.inputs.identity import id_check_digit
+from scoring.inputs.schema import FILES
+from scoring.orchestration import stages
+from scoring.orchestration.stages import Workspace
+from scoring.refusal import Code, Refusal
 
 QUARTER = "2026Q2"
 REGION_YAML = "name: 测试县\ncode: '360823'\n"
@@ -152,3 +157,45 @@ def found(validation, severity: str | None = None) -> set[tuple[str, int, str, s
     if severity:
         p = p[p["severity"] == severity]
     return set(zip(p["file"], p["row"].astype(int), p["column"], p["rule"]))
+
+
+# The stages, as the command line runs them, into a test's own build root --------------------------
+
+
+def workspace(build: Path):
+    return Workspace(Path(build))
+
+
+def score(region: Path, build: Path, quarter: str = QUARTER, rules: dict | None = None) -> Path:
+    """Validate and score `quarter` of `region` into `build`'s layers; return its results layer."""
+    ws = workspace(build)
+    validated, results = ws.validated(region.name, quarter), ws.results(region.name, quarter)
+    stages.validate_stage(region, quarter, validated)
+    stages.score_stage(region, quarter, validated, results, rules)
+    return results
+
+
+def publish(region: Path, build: Path, site: Path, quarter: str = QUARTER, **options):
+    """Publish `quarter` of `region` from `build`'s layers into `site`."""
+    ws = workspace(build)
+    return stages.publish_stage(region, ws.validated(region.name, quarter),
+                                ws.results(region.name, quarter), site, **options)
+
+
+def schedule(region: Path, build: Path, out: Path, site: Path, quarter: str = QUARTER, **options):
+    """The finance schedule of `quarter` of `region` from `build`'s layers."""
+    ws = workspace(build)
+    return stages.payments_stage(region, ws.validated(region.name, quarter),
+                                 ws.results(region.name, quarter), out, site, **options)
+
+
+@contextmanager
+def refused(code: Code):
+    """The block must raise a Refusal with this reason code (not a sentence to match)."""
+    with pytest.raises(Refusal) as caught:
+        yield caught
+    assert caught.value.code == code, f"{caught.value.code}: {caught.value}"
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -14,10 +14,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from scoring import stages
-from scoring.months import Quarter
-from scoring.publish import publish_quarter
-from scoring.site import BuildReport, build
+import helpers
+from scoring.inputs.months import Quarter
+from scoring.outputs.site import BuildReport, build
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -30,7 +29,7 @@ def sample_data() -> Path:
     """data/ with both sample regions; generated into a temporary folder if it is missing."""
     if (DATA / "xiajiang" / "region.yaml").is_file() and (DATA / "huining" / "region.yaml").is_file():
         return DATA
-    from scoring.generate import generate
+    from scoring_synthetic.generate import generate
 
     out = Path(tempfile.mkdtemp(prefix="scoring-data-"))
     for profile in ("xiajiang", "huining"):
@@ -49,11 +48,10 @@ def new_project(parent: Path) -> Path:
     return project
 
 
-def score_and_publish(region_dir: Path, quarter: str, project: Path, results_root: Path,
+def score_and_publish(region_dir: Path, quarter: str, project: Path, build: Path,
                       **publish) -> object:
-    results = results_root / region_dir.name / quarter
-    stages.score_stage(region_dir, quarter, results)
-    return publish_quarter(region_dir, Quarter.parse(quarter), results, project / "site", **publish)
+    helpers.score(region_dir, build, quarter)
+    return helpers.publish(region_dir, build, project / "site", quarter, **publish)
 
 
 def quarters_of(region_dir: Path) -> list[str]:

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 import typed
-from scoring.months import Quarter
-from scoring.pipeline import score_quarter
-from scoring.rules import RegionConfig, Rules
+from scoring.inputs.months import Quarter
+from scoring.engine.pipeline import score_quarter
+from scoring.inputs.rules import RegionConfig, Rules
 
 Q2 = Quarter(2026, 2)
 

@@ -9,12 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import typed
-from scoring.grade import band
-from scoring.months import Quarter
-from scoring.payments import amount_due
-from scoring.pipeline import score_quarter
-from scoring.rules import RegionConfig, Rules
-from scoring.schema import GRADES
+from scoring.engine.grade import band
+from scoring.inputs.months import Quarter
+from scoring.engine.payments import amount_due
+from scoring.engine.pipeline import score_quarter
+from scoring.inputs.rules import RegionConfig, Rules
+from scoring.inputs.schema import GRADES
 
 Q2 = Quarter(2026, 2)
 FAST = Rules(bootstrap_resamples=200)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scoring.stages import score_stage
+import helpers
 
 ROOT = Path(__file__).resolve().parents[1]
 QUARTER = "2026Q3"
@@ -32,7 +32,7 @@ def test_results_are_identical_whatever_the_file_format(how, tmp_path):
     region = tmp_path / "xiajiang"
     shutil.copytree(source, region, ignore=shutil.ignore_patterns("2025Q4", "2026Q1", "2026Q2"))
     rewrite(region, how)
-    score_stage(source, QUARTER, tmp_path / "utf8")
-    score_stage(region, QUARTER, tmp_path / how)
+    utf8 = helpers.score(source, tmp_path / "utf8", QUARTER)
+    other = helpers.score(region, tmp_path / how, QUARTER)
     for name in ("scores", "satisfaction", "payments", "spending"):
-        assert (tmp_path / how / f"{name}.csv").read_bytes() == (tmp_path / "utf8" / f"{name}.csv").read_bytes(), name
+        assert (other / f"{name}.csv").read_bytes() == (utf8 / f"{name}.csv").read_bytes(), name

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scoring.identity import (
+from scoring.inputs.identity import (
     birth_date_of, birth_dates, id_check_digit, is_valid_id_number, is_valid_phone,
     make_id_numbers, valid_id_numbers, valid_phones,
 )

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 
 import helpers
-from scoring.load import (
+from scoring.inputs.load import (
     load_input, parse_choices, parse_dates, parse_integers, parse_money, parse_numbers,
     read_input,
 )
-from scoring.schema import FILES
+from scoring.inputs.schema import FILES
 
 PROVIDERS = FILES["providers"]
 SERVICES = FILES["services"]

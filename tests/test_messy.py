@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scoring.generate import generate
-from scoring.validate import validate_quarter
+from scoring_synthetic.generate import generate
+from scoring.inputs.validate import validate_quarter
 
 from helpers import file_hashes
 
@@ -48,11 +48,11 @@ def test_the_command_line_reports_and_refuses(messy, tmp_path):
                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
     assert "暂不能评分" in result.stdout
-    report = pd.read_csv(tmp_path / "build/results" / messy.name / "2026Q2/validation.csv",
+    report = pd.read_csv(tmp_path / "build/validated" / messy.name / "2026Q2/validation.csv",
                          dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert {"file", "row", "column", "value", "rule", "severity", "message", "message_en", "action"} <= set(report.columns)
     assert (report["action"] != "").all() and (report["message"] != "").all()
-    accounting = pd.read_csv(tmp_path / "build/results" / messy.name / "2026Q2/accounting.csv", encoding="utf-8-sig")
+    accounting = pd.read_csv(tmp_path / "build/validated" / messy.name / "2026Q2/accounting.csv", encoding="utf-8-sig")
     assert (accounting["rows_read"] == accounting["rows_used"] + accounting["rows_rejected"]).all()
     assert accounting["rows_rejected"].sum() > 0
     assert file_hashes(messy) == before, "inputs are never modified"

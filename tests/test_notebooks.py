@@ -17,7 +17,7 @@ SUITE = [n for n in NOTEBOOKS if n.name[:2].isdigit()]
 
 def test_there_is_a_suite_and_a_province_record():
     assert [n.name[:2] for n in SUITE] == ["01", "02", "03"]
-    assert {"province_dir", "quarter", "results_root"} <= set(
+    assert {"province_dir", "quarter", "build_dir"} <= set(
         papermill.inspect_notebook(str(NOTEBOOKS[0].parent / "province.ipynb")))
 
 
@@ -37,4 +37,9 @@ def test_notebook_is_thin_tagged_and_committed_without_outputs(notebook):
 @pytest.mark.parametrize("notebook", SUITE, ids=lambda p: p.name)
 def test_notebook_parameters(notebook):
     parameters = papermill.inspect_notebook(str(notebook))
-    assert {"data_dir", "quarter", "out_dir"} <= set(parameters)
+    assert {"data_dir", "quarter", "validated_dir"} <= set(parameters)
+    assert notebook.name.startswith("01") or "out_dir" in parameters
+    # every parameter has a type and a comment, so papermill --help-notebook explains it
+    for name, parameter in parameters.items():
+        assert parameter["inferred_type_name"] != "None", name
+        assert parameter["help"], name

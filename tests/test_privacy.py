@@ -10,10 +10,12 @@ import pytest
 
 import helpers
 import sitebuild
-from scoring.privacy import (
+from scoring.outputs.privacy import (
     HAN, Roster, apply_mask, roster_from_data, scan_text, scan_tree, suppression_mask, table_equations,
 )
-from scoring.site import SiteBuildFailed, build
+import helpers
+from scoring.outputs.site import build
+from scoring.refusal import Code
 
 # A made-up person: a valid check digit (worked by GB 11643), a mobile number.
 PLANTED_ID = helpers.id_number("360823", "19450317", 27)
@@ -97,7 +99,7 @@ def test_site_build_fails_on_a_planted_name_id_number_and_phone(tmp_path):
     (project / "site" / "leak.md").write_text(
         f"# 泄露\n\n服务对象 {name}\n\n身份证号 {PLANTED_ID}\n\n联系电话 {PLANTED_PHONE}\n",
         encoding="utf-8")
-    with pytest.raises(SiteBuildFailed) as failure:
+    with helpers.refused(Code.SITE_BUILD_FAILED) as failure:
         build(project / "mkdocs.yml", [site.data, site.extra_data])
     message = str(failure.value)
     assert "leak.html:" in message

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scoring.generate import generate
-from scoring.months import Quarter
-from scoring.province import is_province, run_province
+from scoring_synthetic.generate import generate
+from scoring.inputs.months import Quarter
+from scoring.orchestration.province import is_province, run_province
 
 Q = Quarter(2026, 3)
 pytestmark = pytest.mark.slow
@@ -47,6 +47,7 @@ def test_local_and_dask_runs_are_byte_identical(province, tmp_path):
         remote = run_province(province, Q, tmp_path / "dask", scheduler=cluster.scheduler_address)
     assert local.scored == remote.scored and len(local.scored) == 3
     a, b = tree(tmp_path / "local"), tree(tmp_path / "dask")
+    assert any(k.startswith("validated/") for k in a) and any(k.startswith("results/") for k in a)
     assert a.keys() == b.keys()
     assert [k for k in a if a[k] != b[k]] == []
 
@@ -56,22 +57,22 @@ def test_a_county_with_errors_is_reported_and_does_not_stop_the_others(province,
     broken = sorted(p.parent.name for p in province.glob("*/region.yaml"))[2]
     assert list(run.skipped["county"]) == [broken]
     assert "finished" in run.skipped.loc[0, "first_problem"] or run.skipped.loc[0, "errors"] >= 1
-    summary = pd.read_csv(tmp_path / "out" / "yunnan" / str(Q) / "province_summary.csv", dtype=str)
+    summary = pd.read_csv(tmp_path / "out/results/yunnan" / str(Q) / "province_summary.csv", dtype=str)
     assert broken not in set(summary["county"])
     assert set(summary["county"]) == set(run.scored)
-    assert (tmp_path / "out" / broken / str(Q) / "validation.csv").is_file()
-    assert not (tmp_path / "out" / broken / str(Q) / "scores.csv").exists()
+    assert (tmp_path / "out/validated" / broken / str(Q) / "validation.csv").is_file()
+    assert not (tmp_path / "out/results" / broken / str(Q) / "scores.csv").exists()
 
 
 def test_the_same_county_scores_the_same_alone_or_in_a_province(province, tmp_path):
-    from scoring.stages import score_stage
+    import helpers
 
     county = sorted(p.parent for p in province.glob("*/region.yaml"))[0]
     run_province(province, Q, tmp_path / "province", workers=2)
-    score_stage(county, str(Q), tmp_path / "alone")
+    alone = helpers.score(county, tmp_path / "alone", str(Q))
     for name in ("scores", "satisfaction", "payments", "spending"):
-        assert (tmp_path / "province" / county.name / str(Q) / f"{name}.csv").read_bytes() == \
-            (tmp_path / "alone" / f"{name}.csv").read_bytes()
+        assert (tmp_path / "province/results" / county.name / str(Q) / f"{name}.csv").read_bytes() == \
+            (alone / f"{name}.csv").read_bytes()
 
 
 def test_cli_runs_a_province_with_a_progress_bar_and_a_record(province, tmp_path):
@@ -85,21 +86,26 @@ def test_cli_runs_a_province_with_a_progress_bar_and_a_record(province, tmp_path
 
 def test_a_province_publishes_its_counties_and_an_overview_page(province, tmp_path):
     import sitebuild
-    from scoring.publish import publish_province
-    from scoring.site import build
+    from scoring.outputs.publish import publish_province
+    from scoring.outputs.site import build
 
-    results = tmp_path / "results"
-    run = run_province(province, Q, results, workers=2)
+    import helpers
+
+    root = tmp_path / "build"
+    run = run_province(province, Q, root, workers=2)
+    ws = helpers.workspace(root)
+    layers = [(c, ws.validated(c.name, Q), ws.results(c.name, Q)) for c in sorted(p.parent for p in province.glob("*/region.yaml"))]
     project = sitebuild.new_project(tmp_path)
-    outcomes, skipped = publish_province(province, Q, results, project / "site")
+    outcomes, skipped = publish_province(province, Q, layers, project / "site")
     assert sorted(o.region for o in outcomes) == run.scored
-    assert len(skipped) == 1 and "输入有错误" in skipped[0]
+    assert len(skipped) == 1 and "输入有" in skipped[0]
+    results = root / "results"
     page = (project / "site/disclosures/provinces/yunnan" / f"{Q}.md").read_text(encoding="utf-8")
     summary = pd.read_csv(results / "yunnan" / str(Q) / "province_summary.csv", dtype=str)
     for county, name in summary[["county", "county_name"]].drop_duplicates().itertuples(index=False):
         assert f'<a href="../../{county}/{Q}/index.html">{name}</a>' in page
     assert "provinces/yunnan" in (project / "site/disclosures/index.md").read_text(encoding="utf-8")
-    again, _ = publish_province(province, Q, results, project / "site")
+    again, _ = publish_province(province, Q, layers, project / "site")
     assert {o.status for o in again} == {"unchanged"}
     report = build(project / "mkdocs.yml", [province])
     html = (report.site_dir / "disclosures/provinces/yunnan" / f"{Q}.html").read_text(encoding="utf-8")

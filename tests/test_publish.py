@@ -18,21 +18,20 @@ import pytest
 from typer.testing import CliRunner
 
 import helpers
-from scoring import publish as publish_module
-from scoring import stages
-from scoring.cli import app
-from scoring.months import Quarter
-from scoring.publish import PUBLIC_TABLES, PublishRefused, Store, publish_quarter
-from scoring.schema import personal_columns
-from scoring.workbook import PRELIMINARY, PUBLISHED, published_status
+from scoring.outputs import store as store_module
+from scoring.orchestration.cli import app
+from scoring.inputs.months import Quarter
+from scoring.outputs.public import PUBLIC_TABLES
+from scoring.outputs.store import Store
+from scoring.refusal import Code
+from scoring.inputs.schema import personal_columns
+from scoring.outputs.workbook import PRELIMINARY, PUBLISHED, published_status
 
 Q = helpers.QUARTER
 
 
-def score(region: Path, results: Path) -> Path:
-    out = results / region.name / Q
-    stages.score_stage(region, Q, out)
-    return out
+def score(region: Path, build: Path) -> Path:
+    return helpers.score(region, build)
 
 
 def snapshot(site: Path, store: bool = False) -> dict[str, str]:
@@ -58,9 +57,9 @@ def files_under(directory: Path) -> dict[str, bytes]:
 @pytest.fixture
 def published(tmp_path):
     region = helpers.write_region(tmp_path / "data" / "county")
-    results = score(region, tmp_path / "results")
+    results = score(region, tmp_path / "build")
     site = tmp_path / "site"
-    outcome = publish_quarter(region, Quarter.parse(Q), results, site)
+    outcome = helpers.publish(region, results.parents[2], site)
     return region, results, site, outcome
 
 
@@ -80,7 +79,7 @@ def test_publish_writes_public_tables_and_a_manifest(published):
         assert hashlib.sha256((quarter_dir / name).read_bytes()).hexdigest() == digest
     assert set(manifest["outputs"]) == {*(f"{n}.csv" for n in PUBLIC_TABLES), "ocds.json",
                                         "datapackage.json"}
-    assert published_status(site, "county", Quarter.parse(Q), results / "payments.csv") == PUBLISHED
+    assert published_status(site, "county", Quarter.parse(Q), helpers.sha256_of(results / "payments.csv")) == PUBLISHED
     assert not list(quarter_dir.glob("trace*"))
 
 
@@ -125,8 +124,8 @@ def test_republishing_identical_results_changes_no_byte(published):
     region, results, site, _ = published
     before = snapshot(site, store=True)
     time.sleep(1.1)  # a new publication time would show
-    score(region, results.parents[1])  # score again: same inputs, same results
-    outcome = publish_quarter(region, Quarter.parse(Q), results, site)
+    score(region, results.parents[2])  # score again: same inputs, same results
+    outcome = helpers.publish(region, results.parents[2], site)
     assert outcome.status == "unchanged" and outcome.version == 1
     assert snapshot(site, store=True) == before
 
@@ -141,11 +140,11 @@ def change_the_results(region: Path, results_root: Path) -> Path:
 def test_changed_results_need_revise_and_a_reason(published):
     region, results, site, _ = published
     before = snapshot(site)
-    change_the_results(region, results.parents[1])
-    with pytest.raises(PublishRefused, match="--revise"):
-        publish_quarter(region, Quarter.parse(Q), results, site)
-    with pytest.raises(PublishRefused, match="--reason"):
-        publish_quarter(region, Quarter.parse(Q), results, site, revise=True, reason="  ")
+    change_the_results(region, results.parents[2])
+    with helpers.refused(Code.NEEDS_REVISION):
+        helpers.publish(region, results.parents[2], site)
+    with helpers.refused(Code.REVISION_WITHOUT_REASON):
+        helpers.publish(region, results.parents[2], site, revise=True, reason="  ")
     assert snapshot(site) == before
 
 
@@ -153,8 +152,8 @@ def test_a_revision_keeps_the_old_version_and_shows_the_notice(published):
     region, results, site, _ = published
     quarter_dir = site / "disclosures" / "county" / Q
     old = files_under(quarter_dir)
-    change_the_results(region, results.parents[1])
-    outcome = publish_quarter(region, Quarter.parse(Q), results, site, revise=True,
+    change_the_results(region, results.parents[2])
+    outcome = helpers.publish(region, results.parents[2], site, revise=True,
                               reason="拨付比例按财政局通知调整")
     assert outcome.status == "revised" and outcome.version == 2
     archived = files_under(quarter_dir / "v1")
@@ -171,20 +170,20 @@ def test_a_revision_keeps_the_old_version_and_shows_the_notice(published):
     corrections = (site / "disclosures" / "corrections.md").read_text(encoding="utf-8")
     assert "拨付比例按财政局通知调整" in corrections and "county/2026Q2/v1/index.md" in corrections
     # the finance workbook sees the new payments as the published ones
-    assert published_status(site, "county", Quarter.parse(Q), results / "payments.csv") == PUBLISHED
+    assert published_status(site, "county", Quarter.parse(Q), helpers.sha256_of(results / "payments.csv")) == PUBLISHED
 
 
 def test_a_publish_that_fails_halfway_leaves_the_previous_state(published, monkeypatch):
     region, results, site, _ = published
     before = snapshot(site, store=True)
-    change_the_results(region, results.parents[1])
+    change_the_results(region, results.parents[2])
 
     def killed(*args, **kwargs):
         raise KeyboardInterrupt  # as if the process died just before the swap
 
-    monkeypatch.setattr(publish_module, "_swap", killed)
+    monkeypatch.setattr(store_module, "_swap", killed)
     with pytest.raises(KeyboardInterrupt):
-        publish_quarter(region, Quarter.parse(Q), results, site, revise=True, reason="测试")
+        helpers.publish(region, results.parents[2], site, revise=True, reason="测试")
     assert snapshot(site, store=True) == before  # and nothing left behind
 
 
@@ -192,17 +191,19 @@ def test_a_publish_that_fails_halfway_leaves_the_previous_state(published, monke
 def test_a_publish_killed_with_sigkill_leaves_the_previous_state_readable(published):
     region, results, site, _ = published
     before = snapshot(site)
-    change_the_results(region, results.parents[1])
+    change_the_results(region, results.parents[2])
     # The child publishes with a swap that never comes (a stalled disk), and is killed while
     # its new generation is half written or complete but not yet in place.
     script = textwrap.dedent(f"""
         import time
         from pathlib import Path
-        from scoring import publish
-        from scoring.months import Quarter
-        publish._swap = lambda *a, **k: time.sleep(600)
-        publish.publish_quarter(Path({str(region)!r}), Quarter.parse({Q!r}), Path({str(results)!r}),
-                                Path({str(site)!r}), revise=True, reason="测试")
+        import sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        import helpers
+        from scoring.outputs import store
+        store._swap = lambda *a, **k: time.sleep(600)
+        helpers.publish(Path({str(region)!r}), Path({str(results.parents[2])!r}), Path({str(site)!r}),
+                        revise=True, reason="测试")
     """)
     child = subprocess.Popen([sys.executable, "-c", script])
     store = site / ".disclosures"
@@ -215,7 +216,7 @@ def test_a_publish_killed_with_sigkill_leaves_the_previous_state_readable(publis
     assert len(list(store.glob("gen-*"))) == 2, "the child got as far as a second generation"
     assert snapshot(site) == before  # the link still points at the intact previous generation
     # the next publish cleans up and succeeds
-    outcome = publish_quarter(region, Quarter.parse(Q), results, site, revise=True, reason="测试")
+    outcome = helpers.publish(region, results.parents[2], site, revise=True, reason="测试")
     assert outcome.version == 2 and len(list(store.glob("gen-*"))) == 1
 
 
@@ -227,8 +228,9 @@ def test_the_store_swaps_a_link(published):
 
 def test_publish_refuses_a_quarter_that_was_not_scored(tmp_path):
     region = helpers.write_region(tmp_path / "county")
-    with pytest.raises(PublishRefused, match="尚未评分"):
-        publish_quarter(region, Quarter.parse(Q), tmp_path / "results", tmp_path / "site")
+    helpers.stages.validate_stage(region, Q, helpers.workspace(tmp_path / "build").validated("county", Q))
+    with helpers.refused(Code.NOT_SCORED):
+        helpers.publish(region, tmp_path / "build", tmp_path / "site")
     assert not (tmp_path / "site" / "disclosures").exists()
 
 
@@ -237,21 +239,25 @@ def test_cli_publish_refuses_a_quarter_with_errors_in_a_sentence(tmp_path, monke
     tables["services"].loc[0, "provider_id"] = "NOPE"  # a broken reference: an error
     region = helpers.write_region(tmp_path / "data" / "county", tables)
     monkeypatch.chdir(tmp_path)
+    unvalidated = CliRunner().invoke(app, ["publish", "data/county", "--quarter", Q])
+    assert unvalidated.exit_code == 1 and f"({Code.NOT_VALIDATED})" in unvalidated.output
+    assert CliRunner().invoke(app, ["validate", "data/county", "--quarter", Q]).exit_code == 1
     result = CliRunner().invoke(app, ["publish", "data/county", "--quarter", Q])
     assert result.exit_code == 1
-    assert "输入有错误" in result.output and "Traceback" not in result.output
+    assert f"({Code.INPUTS_HAVE_ERRORS})" in result.output and "Traceback" not in result.output
+    assert "validation.csv" in result.output
     assert not (tmp_path / "site" / "disclosures").exists()
 
 
 def test_cli_publish_then_republish(tmp_path, monkeypatch):
     region = helpers.write_region(tmp_path / "data" / "county")
     monkeypatch.chdir(tmp_path)
-    stages.score_stage(region, Q, tmp_path / "build" / "results" / "county" / Q)
+    helpers.score(region, tmp_path / "build")
     first = CliRunner().invoke(app, ["publish", "data/county", "--quarter", Q])
     assert first.exit_code == 0, first.output
     assert "已公布" in first.output
     again = CliRunner().invoke(app, ["publish", "data/county", "--quarter", Q])
     assert again.exit_code == 0 and "未作改动" in again.output
     status = published_status(Path("site"), "county", Quarter.parse(Q),
-                              Path("build/results/county") / Q / "payments.csv")
+                              helpers.sha256_of(Path("build/results/county") / Q / "payments.csv"))
     assert status == PUBLISHED != PRELIMINARY

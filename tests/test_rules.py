@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from scoring.rules import Rules, load_region_config
-from scoring.stages import with_overrides
+from scoring.inputs.rules import Rules, load_region_config
+from scoring.orchestration.stages import with_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,10 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scoring.months import Quarter
-from scoring.pipeline import score_quarter
-from scoring.stages import read_result
-from scoring.validate import validate_quarter
+from scoring.inputs.months import Quarter
+from scoring.engine.pipeline import score_quarter
+import helpers
+from scoring.outputs.results import read_result
+from scoring.inputs.validate import validate_quarter
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC_COLUMNS = {
@@ -97,21 +98,32 @@ def test_run_refuses_a_quarter_with_errors(workdir):
     services.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = scoring("run", "data/broken", "--quarter", "2026Q1", cwd=workdir)
     assert result.returncode == 1
-    assert "validation.csv" in result.stderr
+    assert "validation.csv" in result.stderr and "(inputs_have_errors)" in result.stderr
     assert not (workdir / "build/results/broken/2026Q1/scores.csv").exists()
-    assert not (workdir / "build/notebooks/broken/2026Q1").exists()
+    # the validation notebook is kept with papermill's error banner; nothing after it ran
+    kept = sorted(p.name for p in (workdir / "build/notebooks/broken/2026Q1").glob("*.ipynb"))
+    assert kept == ["01_validate.ipynb"]
+    banner = (workdir / "build/notebooks/broken/2026Q1/01_validate.ipynb").read_text(encoding="utf-8")
+    assert "Refusal" in banner and "inputs_have_errors" in banner
 
 
 def test_a_notebook_can_be_run_by_hand_with_other_rules(workdir, tmp_path):
+    import openpyxl
     import papermill
 
-    out = tmp_path / "what-if"
+    region = workdir / "data/xiajiang"
+    validated, out = tmp_path / "validated", tmp_path / "what-if"
+    helpers.stages.validate_stage(region, "2026Q2", validated)
     papermill.execute_notebook(
         str(ROOT / "notebooks/02_scores.ipynb"), str(tmp_path / "02.ipynb"),
-        parameters={"data_dir": str(workdir / "data/xiajiang"), "quarter": "2026Q2",
+        parameters={"data_dir": str(region), "quarter": "2026Q2", "validated_dir": str(validated),
                     "out_dir": str(out), "rules": {"min_surveys": 5, "weights": {"hours": 0.2, "volume": 0.4, "quality": 0.4}}},
         kernel_name="python3", progress_bar=False, cwd=str(ROOT / "notebooks"),
     )
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["rules"]["weights"] == {"hours": 0.2, "volume": 0.4, "quality": 0.4}
     assert run["rules"]["min_surveys"] == 5
+    # the override reaches the finance workbook too: it applies the rules of the results it pays from
+    xlsx, _ = helpers.stages.payments_stage(region, validated, out, tmp_path / "payments", tmp_path / "site")
+    rules = {row[0]: row[1] for row in openpyxl.load_workbook(xlsx)["规则"].iter_rows(min_row=4, values_only=True)}
+    assert str(rules["min_surveys"]) == "5" and "0.4" in str(rules["weights.volume"] if "weights.volume" in rules else rules)

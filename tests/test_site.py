@@ -8,8 +8,8 @@ import re
 import pytest
 
 import sitebuild
-from scoring.pages import md_escape, render_pages
-from scoring.site import check_links
+from scoring.outputs.pages import md_escape, render_pages
+from scoring.outputs.site import check_links
 
 pytestmark = pytest.mark.slow
 

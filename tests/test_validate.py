@@ -10,10 +10,10 @@ import pytest
 
 import helpers
 from helpers import QUARTER, found, sample_tables, write_region
-from scoring.months import Quarter
-from scoring.problems import REPORT_COLUMNS
-from scoring.schema import FILES
-from scoring.validate import ACCOUNTING_COLUMNS, validate_quarter
+from scoring.inputs.months import Quarter
+from scoring.inputs.problems import REPORT_COLUMNS
+from scoring.inputs.schema import FILES
+from scoring.inputs.validate import ACCOUNTING_COLUMNS, validate_quarter
 
 SERVICES = f"{QUARTER}/services.csv"
 SURVEYS = f"{QUARTER}/surveys.csv"

@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import helpers
-from scoring.problems import REPORT_COLUMNS
-from scoring.schema import FILES
-from scoring.validate import validate_quarter
+from scoring.inputs.problems import REPORT_COLUMNS
+from scoring.inputs.schema import FILES
+from scoring.inputs.validate import validate_quarter
 
 NAMES = list(FILES)
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

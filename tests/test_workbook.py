@@ -15,9 +15,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from scoring.months import Quarter
-from scoring.stages import read_result, score_stage
-from scoring.workbook import build_schedule, ScheduleRefused, SCHEDULE
+import helpers
+from scoring.inputs.months import Quarter
+from scoring.outputs.results import read_result
+from scoring.outputs.workbook import SCHEDULE
+from scoring.refusal import Code
 
 ROOT = Path(__file__).resolve().parents[1]
 Q = Quarter(2026, 2)
@@ -33,10 +35,10 @@ def scheduled(tmp_path_factory):
     providers = pd.read_csv(region / "providers.csv", dtype=str, keep_default_na=False)
     providers.loc[0, "name"] = EVIL
     providers.to_csv(region / "providers.csv", index=False, lineterminator="\n")
-    results = work / "build" / "results" / "huining" / str(Q)
-    score_stage(region, str(Q), results)
-    paths = build_schedule(region, Q, results, work / "build" / "payments", work / "site",
-                           generated_at=datetime(2026, 7, 5, 9, 30))
+    build = work / "build"
+    results = helpers.score(region, build, str(Q))
+    paths = helpers.schedule(region, build, build / "payments", work / "site", str(Q),
+                             generated_at=datetime(2026, 7, 5, 9, 30))
     return {"work": work, "region": region, "results": results, "xlsx": paths[0], "csv": paths[1]}
 
 
@@ -158,9 +160,12 @@ def test_libreoffice_recalculates_the_totals_to_the_cent(scheduled, tmp_path):
 
 
 def test_schedule_refuses_an_unscored_quarter(scheduled):
-    with pytest.raises(ScheduleRefused, match="尚未评分"):
-        build_schedule(scheduled["region"], Quarter(2026, 1), scheduled["work"] / "build/results/huining/2026Q1",
-                       scheduled["work"] / "out", scheduled["work"] / "site")
+    build = scheduled["work"] / "build"
+    with helpers.refused(Code.NOT_VALIDATED):
+        helpers.schedule(scheduled["region"], build, scheduled["work"] / "out", scheduled["work"] / "site", "2026Q1")
+    helpers.stages.validate_stage(scheduled["region"], "2026Q1", helpers.workspace(build).validated("huining", "2026Q1"))
+    with helpers.refused(Code.NOT_SCORED):
+        helpers.schedule(scheduled["region"], build, scheduled["work"] / "out", scheduled["work"] / "site", "2026Q1")
 
 
 def test_cli_refuses_a_quarter_with_errors(tmp_path):
@@ -168,22 +173,22 @@ def test_cli_refuses_a_quarter_with_errors(tmp_path):
     shutil.copytree(ROOT / "data" / "xiajiang", region)
     path = region / "providers.csv"
     path.write_text(path.read_text(encoding="utf-8").replace(".00", ".0x", 1), encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "scoring", "validate", "data/xiajiang", "--quarter", "2026Q2"],
+                   cwd=tmp_path, capture_output=True, text=True, timeout=300)
     result = subprocess.run([sys.executable, "-m", "scoring", "payments", "data/xiajiang", "--quarter", "2026Q2"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
-    assert "输入有错误" in result.stderr and "validation.csv" in result.stderr
+    assert f"({Code.INPUTS_HAVE_ERRORS})" in result.stderr and "validation.csv" in result.stderr
     assert not (tmp_path / "build" / "payments").exists()
 
 
 def test_status_becomes_published_once_the_quarter_is_published(scheduled, tmp_path):
-    from scoring.publish import publish_quarter
-
-    site = tmp_path / "site"
-    publish_quarter(scheduled["region"], Q, scheduled["results"], site)
+    site, build = tmp_path / "site", scheduled["work"] / "build"
+    helpers.publish(scheduled["region"], build, site, str(Q))
     out = tmp_path / "payments"
-    preliminary = build_schedule(scheduled["region"], Q, scheduled["results"], out, tmp_path / "elsewhere")
+    preliminary = helpers.schedule(scheduled["region"], build, out, tmp_path / "elsewhere", str(Q))
     assert preliminary[0].name.endswith("_初步.xlsx")
-    paths = build_schedule(scheduled["region"], Q, scheduled["results"], out, site)
+    paths = helpers.schedule(scheduled["region"], build, out, site, str(Q))
     assert paths[0].name == "会宁县_2026年第二季度_资金拨付计划_已公布.xlsx"
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths), "no preliminary copy lingers"
     book = openpyxl.load_workbook(paths[0])

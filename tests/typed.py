@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from scoring.schema import FILES
+from scoring.inputs.schema import FILES
 
 
 def _frame(name: str, rows: list[dict]) -> pd.DataFrame:

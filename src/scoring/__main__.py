@@ -1,5 +1,5 @@
 """`python -m scoring` is the `scoring` command."""
 
-from .cli import app
+from scoring.orchestration.cli import app
 
 app(prog_name="scoring")

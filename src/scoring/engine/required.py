@@ -1,0 +1,61 @@
+"""Who must be served, and how often: the required beneficiary-months of each provider.
+
+METHODOLOGY.md: b is fully enrolled in month m when enrolled_on <= m's first day and exited_on is
+empty or >= m's last day; (b, m) is required of p when b is fully enrolled, enrolled with p, and
+p's contract covers all of m. Partial months carry no requirement.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from scoring.inputs.months import Quarter
+from scoring.inputs.rules import Rules
+
+MONTH_COLUMNS = ["month", "month_first", "month_last"]
+
+
+def quarter_months(quarter: Quarter) -> pd.DataFrame:
+    """One row per month of the quarter: label and first/last day as timestamps."""
+    return pd.DataFrame({
+        "month": [str(m) for m in quarter.months()],
+        "month_first": [pd.Timestamp(m.first_day) for m in quarter.months()],
+        "month_last": [pd.Timestamp(m.last_day) for m in quarter.months()],
+    })
+
+
+def beneficiary_months(beneficiaries: pd.DataFrame, quarter: Quarter) -> pd.DataFrame:
+    """Every (beneficiary, month) of the quarter with how the beneficiary was enrolled in it."""
+    columns = ["beneficiary_id", "provider_id", "category", "care_level", "enrolled_on", "exited_on"]
+    pairs = beneficiaries[columns].merge(quarter_months(quarter), how="cross")
+    exited = pairs["exited_on"]
+    pairs["fully_enrolled"] = (pairs["enrolled_on"] <= pairs["month_first"]) & (
+        exited.isna() | (exited >= pairs["month_last"])
+    )
+    pairs["enrolled_any_day"] = (pairs["enrolled_on"] <= pairs["month_last"]) & (
+        exited.isna() | (exited >= pairs["month_first"])
+    )
+    return pairs
+
+
+def required_months(
+    beneficiaries: pd.DataFrame, providers: pd.DataFrame, quarter: Quarter, rules: Rules
+) -> pd.DataFrame:
+    """The required beneficiary-months, with the visits and hours each requires."""
+    pairs = beneficiary_months(beneficiaries, quarter)
+    contracts = providers[["provider_id", "contract_start", "contract_end"]]
+    pairs = pairs.merge(contracts, on="provider_id", how="inner")
+    covered = (pairs["contract_start"] <= pairs["month_first"]) & (
+        pairs["contract_end"] >= pairs["month_last"]
+    )
+    required = pairs[pairs["fully_enrolled"] & covered].copy()
+    visits = {category: rules.visits_required(category) for category in required["category"].unique()}
+    required["required_visits"] = required["category"].map(visits).astype("int64")
+    required["hours_required"] = required["required_visits"] * rules.standard_visit_hours
+    required = required[required["required_visits"] > 0]
+    return (
+        required[["provider_id", "beneficiary_id", "month", "category",
+                  "required_visits", "hours_required"]]
+        .sort_values(["provider_id", "beneficiary_id", "month"], kind="stable")
+        .reset_index(drop=True)
+    )

@@ -1,0 +1,48 @@
+"""The satisfaction report: rate of satisfied answers with a Wilson 95% interval, per provider
+and for the region (`ALL`), the 样本不足 flag, and the distribution of answers 1-5.
+
+Rates and interval bounds are percentages with 2 decimals, like the scores.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from scipy.stats import binomtest
+
+from scoring.engine.money import text
+from scoring.inputs.rules import Rules
+
+ALL = "ALL"
+SMALL_SAMPLE = "样本不足"
+SATISFACTION_COLUMNS = [
+    "provider_id", "surveys", "satisfied", "rate", "ci_low", "ci_high", "small_sample",
+    "n1", "n2", "n3", "n4", "n5",
+]
+
+
+def wilson(satisfied: int, surveys: int) -> tuple[float, float]:
+    ci = binomtest(satisfied, surveys).proportion_ci(confidence_level=0.95, method="wilson")
+    return ci.low, ci.high
+
+
+def _row(provider_id: str, answers: pd.Series, rules: Rules) -> dict:
+    n = int(len(answers))
+    k = int((answers >= rules.satisfied_at_least).sum())
+    counts = answers.value_counts()
+    row = {"provider_id": provider_id, "surveys": n, "satisfied": k,
+           "rate": "", "ci_low": "", "ci_high": "", "small_sample": n < rules.min_surveys,
+           **{f"n{i}": int(counts.get(i, 0)) for i in range(1, 6)}}
+    if n:
+        low, high = wilson(k, n)
+        row.update(rate=text(100 * k / n), ci_low=text(100 * low), ci_high=text(100 * high))
+    return row
+
+
+def satisfaction_table(providers: pd.DataFrame, surveys: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    """One row per provider (those without surveys included), then the region's `ALL` row."""
+    by_provider = dict(tuple(surveys.groupby("provider_id", sort=False)["overall"]))
+    empty = pd.Series([], dtype="int64")
+    rows = [_row(pid, by_provider.get(pid, empty), rules)
+            for pid in sorted(providers["provider_id"])]
+    rows.append(_row(ALL, surveys["overall"], rules))
+    return pd.DataFrame(rows, columns=SATISFACTION_COLUMNS)

@@ -1,0 +1,190 @@
+"""The scores table: hours, volume, quality, composite, deductions, grade and its confidence.
+
+One row per provider (SPEC.md `scores.csv`). The official score is computed exactly (fractions)
+and rounded half-up once; the bootstrap interval is computed in floats, as an estimate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import pandas as pd
+
+from scoring.engine import confidence
+
+from scoring.engine import grade
+
+from scoring.engine import hours
+
+from scoring.engine import quality
+
+from scoring.engine import volume
+from scoring.engine.money import round_half_up, text, to_decimal
+from scoring.inputs.months import Quarter
+from scoring.engine.required import quarter_months, required_months
+from scoring.inputs.rules import Rules
+
+REASON_NO_MONTHS = "本季度无应服务人月 (no required beneficiary-months this quarter)"
+REASON_NO_SURVEYS = "本季度无回访测评 (no return-visit survey this quarter)"
+
+SCORE_COLUMNS = [
+    "provider_id", "provider_name", "required_months", "hours_delivered", "hours_required",
+    "hours_score", "volume_score", "quality_score", "satisfaction_component",
+    "inspection_component", "complaint_component", "point_deduction", "score", "grade",
+    "gradable", "reason", "score_ci_low", "score_ci_high", "near_band_edge",
+    # extras: the counts behind each number
+    "months_met", "visits_completed", "records_capped", "surveys", "satisfied", "inspections",
+    "inspections_passed", "falsified_findings", "tickets", "tickets_in_time",
+    "substantiated_complaints", "score_raw", "grade_before_cap",
+]
+
+
+@dataclass
+class Evidence:
+    """Every row that made the scores, per concern: the audit trail behind scores.csv."""
+
+    required_months: pd.DataFrame  # with visits, delivered seconds, met
+    record_hours: pd.DataFrame
+    surveys: pd.DataFrame
+    inspections: pd.DataFrame
+    tickets: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {
+            "required_months": self.required_months, "record_hours": self.record_hours,
+            "surveys": self.surveys, "inspections": self.inspections, "tickets": self.tickets,
+        }
+
+
+def gather_evidence(tables: dict[str, pd.DataFrame], quarter: Quarter, rules: Rules) -> Evidence:
+    required = required_months(tables["beneficiaries"], tables["providers"], quarter, rules)
+    done = hours.visits(tables["services"], tables["catalog"], quarter_months(quarter))
+    per_record = hours.record_hours(done, rules)
+    return Evidence(
+        required_months=volume.months_met(required, per_record),
+        record_hours=per_record,
+        surveys=quality.survey_flags(tables["surveys"], rules),
+        inspections=quality.inspection_findings(tables["inspections"], tables["services"]),
+        tickets=quality.ticket_flags(tables["complaints"], rules),
+    )
+
+
+def _fmt(value: Fraction | None, places: int = 2) -> str:
+    return "" if value is None else text(to_decimal(value), places)
+
+
+def _provider_row(provider: pd.Series, ev: Evidence, rules: Rules) -> dict:
+    pid = provider["provider_id"]
+    months = ev.required_months.sort_values(["beneficiary_id", "month"], kind="stable")
+    records, surveys = ev.record_hours, ev.surveys
+    findings, tickets = ev.inspections, ev.tickets
+
+    delivered_seconds = int(records["counted_seconds"].sum())
+    required_hours = grade.exact(rules.standard_visit_hours) * int(months["required_visits"].sum())
+    n_months, n_met = len(months), int(months["met"].sum())
+    counts = {
+        "surveys": len(surveys), "satisfied": int(surveys["satisfied"].sum()),
+        "inspections": len(findings), "inspections_passed": int((findings["result"] == "pass").sum()),
+        "falsified_findings": int((findings["result"] == "falsified").sum()),
+        "tickets": len(tickets), "tickets_in_time": int(tickets["in_time"].sum()),
+        "substantiated_complaints": int(tickets["substantiated_yes"].sum()),
+    }
+    hours_score = hours.hours_score(delivered_seconds, required_hours) if n_months else None
+    volume_score = quality.share(n_met, n_months)
+    components = {
+        "satisfaction": quality.share(counts["satisfied"], counts["surveys"]),
+        "inspections": quality.share(counts["inspections_passed"], counts["inspections"]),
+        "complaints": quality.share(counts["tickets_in_time"], counts["tickets"]),
+    }
+    quality_score = quality.quality_score(components, rules)
+    deduction = grade.point_deduction(
+        counts["falsified_findings"], counts["substantiated_complaints"], rules)
+
+    reasons = [r for r, missing in ((REASON_NO_MONTHS, not n_months),
+                                    (REASON_NO_SURVEYS, not counts["surveys"])) if missing]
+    row = {
+        "provider_id": pid, "provider_name": provider["name"], "required_months": n_months,
+        "hours_delivered": text(to_decimal(Fraction(delivered_seconds, 3600))),
+        "hours_required": text(to_decimal(required_hours)),
+        "hours_score": _fmt(hours_score), "volume_score": _fmt(volume_score),
+        "quality_score": _fmt(quality_score),
+        "satisfaction_component": _fmt(components["satisfaction"]),
+        "inspection_component": _fmt(components["inspections"]),
+        "complaint_component": _fmt(components["complaints"]),
+        "point_deduction": _fmt(deduction),
+        "score": "", "grade": "", "gradable": not reasons, "reason": "; ".join(reasons),
+        "score_ci_low": "", "score_ci_high": "", "near_band_edge": "",
+        "months_met": n_met, "visits_completed": len(records),
+        "records_capped": int(records["capped"].sum()), **counts,
+        "score_raw": "", "grade_before_cap": "",
+    }
+    if reasons:
+        return row
+
+    raw = grade.raw_score(hours_score, volume_score, quality_score, rules)
+    score = grade.final_score(raw, deduction)
+    uncapped = grade.band(score, rules)
+    evidence = confidence.Evidence(
+        month_delivered_seconds=months["delivered_seconds"].to_numpy(dtype="float64"),
+        month_required_hours=months["hours_required"].to_numpy(dtype="float64"),
+        month_met=months["met"].to_numpy(dtype=bool),
+        other_delivered_seconds=delivered_seconds - int(months["delivered_seconds"].sum()),
+        surveys=counts["surveys"], satisfied=counts["satisfied"],
+        inspections=counts["inspections"], passed=counts["inspections_passed"],
+        falsified=counts["falsified_findings"], tickets=counts["tickets"],
+        **_ticket_cells(tickets),
+    )
+    low, high = confidence.interval(evidence, rules, pid)
+    low_text, high_text = text(low), text(high)
+    row.update({
+        "score": text(score), "score_raw": _fmt(raw, 4),
+        "grade_before_cap": uncapped,
+        "grade": grade.capped(uncapped, counts["falsified_findings"], rules),
+        "score_ci_low": low_text, "score_ci_high": high_text,
+        "near_band_edge": grade.near_band_edge(
+            float(round_half_up(low)), float(round_half_up(high)), rules),
+    })
+    return row
+
+
+def _ticket_cells(tickets: pd.DataFrame) -> dict[str, int]:
+    in_time, yes = tickets["in_time"], tickets["substantiated_yes"]
+    return {
+        "in_time_substantiated": int((in_time & yes).sum()),
+        "in_time_not_substantiated": int((in_time & ~yes).sum()),
+        "late_substantiated": int((~in_time & yes).sum()),
+        "late_not_substantiated": int((~in_time & ~yes).sum()),
+    }
+
+
+def split_by_provider(evidence: Evidence) -> dict[str, Evidence]:
+    """Each provider's own evidence, split once (not filtered once per provider)."""
+    groups = {
+        name: dict(tuple(table.groupby("provider_id", sort=False)))
+        for name, table in evidence.tables().items()
+    }
+    empty = {name: table.iloc[0:0] for name, table in evidence.tables().items()}
+    providers = set().union(*(g.keys() for g in groups.values()))
+    return {
+        pid: Evidence(**{name: groups[name].get(pid, empty[name]) for name in groups})
+        for pid in providers
+    }
+
+
+def score_table(providers: pd.DataFrame, evidence: Evidence, rules: Rules) -> pd.DataFrame:
+    ordered = providers.sort_values("provider_id", kind="stable")
+    by_provider = split_by_provider(evidence)
+    empty = Evidence(**{name: t.iloc[0:0] for name, t in evidence.tables().items()})
+    rows = [_provider_row(p, by_provider.get(p["provider_id"], empty), rules)
+            for _, p in ordered.iterrows()]
+    return pd.DataFrame(rows, columns=SCORE_COLUMNS)
+
+
+def score_providers(
+    tables: dict[str, pd.DataFrame], quarter: Quarter, rules: Rules
+) -> tuple[pd.DataFrame, Evidence]:
+    """scores.csv for the quarter, and the evidence behind it."""
+    evidence = gather_evidence(tables, quarter, rules)
+    return score_table(tables["providers"], evidence, rules), evidence
+

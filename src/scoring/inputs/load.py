@@ -1,0 +1,755 @@
+"""Reading one input file, at the edge: bytes on disk -> a table of stripped text, with every
+problem that stops a row (or the whole file) from being read reported as a value.
+
+SPEC.md, "Input data contract": CSV in UTF-8 (with or without BOM) or GBK/GB18030, or `.xlsx`;
+headers in English or Chinese (`schema.canonical_column`). Inputs are never modified: files are
+only ever opened for reading.
+
+Every row carries `_row`, the row number the user sees in Excel (header = row 1, first data row =
+row 2; blank lines count, as they do in Excel, but are not rows of data). A `LoadedFile` keeps the
+header as written for each column, so problems name the column as the user wrote it.
+
+The value parsers at the bottom (`parse_dates`, `parse_money`, ...) turn that text into typed
+values; `validate` uses them and reports what they could not read.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from scoring.inputs.problems import Problem, Rule, Severity, problems_frame, report
+from scoring.inputs.schema import VALUE_LABELS, Column, FileSpec, canonical_column
+
+SUFFIXES = (".csv", ".xlsx")
+ROW = "_row"  # the Excel row number of each data row
+
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE compound file: .xls or an encrypted .xlsx
+_ZIP_MAGIC = b"PK\x03\x04"
+_UTF8_BOM = b"\xef\xbb\xbf"
+_REPLACEMENT = "\ufffd"
+_SHOWN_VALUE = 200  # characters of a bad row shown in a problem
+
+
+@dataclass
+class LoadedFile:
+    """One input file as read: text cells under canonical column names, plus `_row`.
+
+    `frame` is None when nothing could be read (missing, empty, binary, corrupt...). Rows that
+    could not be split into the header's columns are not in `frame` but are counted in
+    `rows_read` and reported in `problems`; `rows_read - len(frame)` of them were rejected here.
+    """
+
+    spec: FileSpec
+    name: str  # as the user knows it, relative to the region: "2026Q2/services.csv"
+    path: Path | None
+    frame: pd.DataFrame | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # canonical name -> header as written
+    found: list[str] = field(default_factory=list)  # canonical columns the file has
+    header_row: int = 1  # the header's Excel row (title rows above it are skipped)
+    rows_read: int = 0
+    problems: pd.DataFrame = field(default_factory=lambda: report([]))
+
+    @property
+    def file_errors(self) -> bool:
+        """An error about the whole file (row 0): none of its rows may be used."""
+        p = self.problems
+        return bool(((p["row"] == 0) & (p["severity"] == str(Severity.ERROR))).any())
+
+    def header(self, column: str) -> str:
+        """The header as written for a canonical column (the canonical name if absent)."""
+        return self.headers.get(column, column)
+
+
+# finding ----------------------------------------------------------------------------------------
+
+
+def find_input(directory: Path, stem: str) -> tuple[list[Path], list[Path]]:
+    """The `stem.csv` / `stem.xlsx` files in `directory` (names compared case-insensitively), and
+    other files with the same stem (`.xls`, `.txt`...) that we cannot read but should mention."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return [], []
+    found, others = [], []
+    for entry in sorted(directory.iterdir()):
+        if not entry.is_file() or entry.stem.lower() != stem.lower():
+            continue
+        (found if entry.suffix.lower() in SUFFIXES else others).append(entry)
+    return found, others
+
+
+def load_input(region_dir: Path, spec: FileSpec, folder: str = "") -> LoadedFile:
+    """Find and read `spec`'s file in `region_dir` (or its `folder`, e.g. the quarter)."""
+    directory = Path(region_dir) / folder if folder else Path(region_dir)
+    prefix = f"{folder}/" if folder else ""
+    found, others = find_input(directory, spec.name)
+    if len(found) == 1:
+        return read_input(found[0], spec, prefix + found[0].name)
+    name = f"{prefix}{spec.name}.csv"
+    loaded = LoadedFile(spec, name, None)
+    if len(found) > 1:
+        names = "、".join(p.name for p in found)
+        return _fail(loaded, Problem(
+            name, 0, "", names, Rule.AMBIGUOUS_FILE,
+            f"{spec.label}同时有多个文件({names}),无法确定用哪一个",
+            f"more than one file for {spec.name} ({names}); cannot tell which one to use",
+            "只保留其中一个文件(删除或移走其余的),然后重新校验",
+        ))
+    if others:
+        names = "、".join(p.name for p in others)
+        action = f"在 Excel 中把 {others[0].name} 另存为 {spec.name}.xlsx 或 CSV UTF-8 格式的 {spec.name}.csv"
+    else:
+        names = ""
+        action = f"从平台导出{spec.label},保存为 {name} 或 .xlsx"
+        if spec.level == "quarter":
+            action += ";如果本季度确实没有记录,放一个只有表头行的文件"
+    return _fail(loaded, Problem(
+        name, 0, "", names, Rule.MISSING_FILE,
+        f"缺少{spec.label}文件 {name}" + (f"(找到 {names},但不能读取该格式)" if names else ""),
+        f"{name} is missing" + (f" (found {names}, which cannot be read)" if names else ""),
+        action,
+    ))
+
+
+def read_input(path: Path, spec: FileSpec, name: str) -> LoadedFile:
+    """Read one `.csv` or `.xlsx` file; every problem is returned in the result, never raised."""
+    loaded = LoadedFile(spec, name, Path(path))
+    try:
+        if path.suffix.lower() == ".xlsx":
+            return _read_xlsx(loaded)
+        return _read_csv(loaded)
+    except OSError as exc:
+        return _fail(loaded, Problem(
+            name, 0, "", "", Rule.MISSING_FILE,
+            f"无法打开 {name}:{exc.strerror or exc}", f"cannot open {name}: {exc}",
+            "检查文件是否被其他程序占用或没有读取权限",
+        ))
+
+
+def _fail(loaded: LoadedFile, problem: Problem) -> LoadedFile:
+    loaded.problems = report([problem])
+    return loaded
+
+
+# CSV --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Grid:
+    """Cells as text before columns are named: the header row, the data rows, their Excel rows."""
+
+    header: list[str]
+    cells: pd.DataFrame  # positional columns 0..n-1, object str (stripped)
+    rows: np.ndarray  # Excel row numbers of `cells`
+    rows_read: int  # data rows seen, including those rejected while reading
+    problems: list[pd.DataFrame] = field(default_factory=list)
+    header_row: int = 1  # the header's Excel row
+
+
+def _read_csv(loaded: LoadedFile) -> LoadedFile:
+    name = loaded.name
+    with open(loaded.path, "rb") as fh:  # read-only: inputs are never modified
+        data = fh.read()
+    if not data.strip():
+        return _fail(loaded, _empty(name))
+    if data.startswith(_ZIP_MAGIC) or data.startswith(_CFB_MAGIC):
+        return _fail(loaded, Problem(
+            name, 0, "", "", Rule.BINARY_FILE,
+            f"{name} 实际上是 Excel 工作簿,不是 CSV 文本", f"{name} is an Excel workbook, not CSV text",
+            "在 Excel 中另存为“CSV UTF-8(逗号分隔)”,或把扩展名改为 .xlsx",
+        ))
+    text_bytes, damaged = _decode(data)
+    if text_bytes is None:
+        rule = Rule.BINARY_FILE if damaged else Rule.UNREADABLE_ENCODING
+        if rule is Rule.BINARY_FILE:
+            zh, en = f"{name} 不是文本文件(含有二进制内容)", f"{name} is not a text file (binary content)"
+            action = "重新从平台导出为 CSV 或 .xlsx 文件"
+        else:
+            zh = f"{name} 的编码无法识别(既不是 UTF-8 也不是 GBK/GB18030)"
+            en = f"{name} is neither UTF-8 nor GBK/GB18030 text"
+            action = "在 Excel 中另存为“CSV UTF-8(逗号分隔)”后重新放入"
+        return _fail(loaded, Problem(name, 0, "", "", rule, zh, en, action))
+    grid = _split_csv(text_bytes, name)
+    if grid is None:
+        return _fail(loaded, _empty(name))
+    if damaged:
+        grid = _reject_undecodable(grid, name)
+    return _name_columns(loaded, grid)
+
+
+def _empty(name: str) -> Problem:
+    return Problem(
+        name, 0, "", "", Rule.EMPTY_FILE,
+        f"{name} 是空文件(连表头行也没有)", f"{name} is empty (not even a header row)",
+        "重新导出该文件;如果确实没有记录,也要保留第一行的表头",
+    )
+
+
+def _decode(data: bytes) -> tuple[bytes | None, bool]:
+    """UTF-8 bytes of the file's text, and whether some bytes could not be decoded.
+
+    UTF-8 first; a file that is not UTF-8 is decoded as GB18030 (a superset of GBK, what Excel
+    in China writes), unless it is clearly UTF-8 with a few damaged bytes: then the damaged rows
+    are rejected one by one instead of the whole file. (None, True) = binary; (None, False) =
+    unreadable encoding."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" is UTF-16
+        try:
+            return data.decode("utf-16").encode("utf-8"), False
+        except UnicodeDecodeError:
+            return None, True
+    if b"\x00" in data:
+        return None, True
+    try:
+        data.decode("utf-8")
+        return data, False
+    except UnicodeDecodeError:
+        pass
+    replaced = data.decode("utf-8", errors="replace")
+    n_bad = replaced.count(_REPLACEMENT)
+    n_good = len(replaced) - len(replaced.encode("ascii", errors="ignore")) - n_bad
+    if n_good > 4 * n_bad:  # mostly valid UTF-8: a few damaged cells, not another encoding
+        return replaced.encode("utf-8"), True
+    try:
+        return data.decode("gb18030").encode("utf-8"), False
+    except UnicodeDecodeError:
+        pass
+    if n_bad * 100 <= len(data):
+        return replaced.encode("utf-8"), True
+    control = sum(data.count(bytes([b])) for b in range(1, 32) if b not in (9, 10, 13))
+    return None, control * 10 > len(data)
+
+
+def _split_csv(data: bytes, name: str) -> _Grid | None:
+    """Split CSV text into cells with pyarrow (all columns as text), keeping Excel row numbers."""
+    if data.startswith(_UTF8_BOM):
+        data = data[len(_UTF8_BOM):]
+    # Leading blank lines are not the header, but Excel still numbers them.
+    stripped = data.lstrip(b" \t\r\n")
+    leading = data[: len(data) - len(stripped)].count(b"\n")
+    data = stripped
+    if not data.strip():
+        return None
+    first_line = data.split(b"\n", 1)[0]
+    delimiter = "\t" if first_line.count(b"\t") > first_line.count(b",") else ","
+    try:
+        header, cells, nonblank, bad = _split_with_arrow(
+            data, delimiter, first_line.count(delimiter.encode()) + 1)
+    except pa.ArrowException:  # e.g. a row longer than a parse block: the slow, lenient reader
+        header, cells, nonblank, bad = _split_with_python(data, delimiter)
+    records = 1 + len(cells) + len(bad)
+    bad_numbers = np.array([b[0] for b in bad], dtype=np.int64)
+    kept = np.setdiff1d(np.arange(1, records + 1, dtype=np.int64), bad_numbers, assume_unique=True)
+    rows = kept[1:] + leading
+
+    # Bad-shaped rows: blank (only spaces) lines are skipped; the last line of a file that ends
+    # without a newline and has too few fields was cut off (truncated); others have a bad shape.
+    ends_cleanly = data.endswith((b"\n", b"\r"))
+    shape_rows, shape_text, cut_rows, cut_text = [], [], [], []
+    for number, text, expected, actual in bad:
+        if not (text or "").strip():
+            continue
+        if number == records and actual < expected and not ends_cleanly:
+            cut_rows.append(number + leading)
+            cut_text.append(text[:_SHOWN_VALUE])
+        else:
+            shape_rows.append(number + leading)
+            shape_text.append(f"{actual}/{expected}: {text[:_SHOWN_VALUE]}")
+    problems = []
+    if shape_rows:
+        problems.append(problems_frame(
+            name, shape_rows, "", shape_text, Rule.BAD_ROW_SHAPE,
+            "该行的字段数与表头的列数不一致(值为 实际/应有: 行内容),无法读取",
+            "this row has a different number of fields than the header (value: actual/expected: text)",
+            "检查该行是否多了或少了逗号;含逗号或换行的内容要用英文双引号括起来",
+        ))
+    if cut_rows:
+        problems.append(problems_frame(
+            name, cut_rows, "", cut_text, Rule.TRUNCATED_FILE,
+            "文件在该行中途结束(最后一行不完整),可能复制或下载时被截断",
+            "the file ends in the middle of this row: it was cut off while copying or downloading",
+            "重新从平台导出或复制完整的文件",
+        ))
+    rows_read = int(nonblank.sum()) + len(shape_rows) + len(cut_rows)
+    if not nonblank.all():
+        cells = cells[nonblank].reset_index(drop=True)
+    return _Grid(header, cells, rows[nonblank], rows_read, problems, header_row=int(kept[0]) + leading)
+
+
+def _split_with_arrow(
+    data: bytes, delimiter: str, n_fields: int,
+) -> tuple[list[str], pd.DataFrame, np.ndarray, list]:
+    """The header, the data cells (stripped text, positional columns), which of them are not
+    blank, and the records that did not fit the header as (record number, text, expected fields,
+    actual fields); the header is record 1."""
+    quoted = b'"' in data
+
+    def parse(use_threads: bool, bad: list) -> pa.Table:
+        def on_invalid(row) -> str:
+            bad.append((row.number, row.text, row.expected_columns, row.actual_columns))
+            return "skip"
+
+        return pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(use_threads=use_threads, autogenerate_column_names=True),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=quoted, ignore_empty_lines=False,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(n_fields)},
+                null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False,
+            ),
+        )
+
+    bad: list = []
+    table = parse(True, bad)
+    if bad:  # the parallel reader does not number bad rows: read again, in order, to number them
+        bad = []
+        table = parse(False, bad)
+    columns = [pc.utf8_trim_whitespace(table.column(i)) for i in range(table.num_columns)]
+    header = [column[0].as_py() for column in columns]
+    body = [column.slice(1) for column in columns]
+    nonblank = functools.reduce(pc.or_, [pc.not_equal(column, "") for column in body])
+    # column by column: much faster than Table.to_pandas, which stacks all text into one block
+    cells = pd.DataFrame({i: column.to_pandas(deduplicate_objects=True) for i, column in enumerate(body)})
+    return header, cells, nonblank.to_numpy(zero_copy_only=False), bad
+
+
+def _split_with_python(data: bytes, delimiter: str) -> tuple[list[str], pd.DataFrame, np.ndarray, list]:
+    """The same as `_split_with_arrow`, with the standard library's lenient csv reader."""
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(data.decode("utf-8", errors="replace"), newline=""),
+                        delimiter=delimiter)
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(data) + 1))  # one field may be the rest of a damaged file
+    try:
+        records = list(reader)
+    finally:
+        csv.field_size_limit(limit)
+    expected = len(records[0]) if records else 0
+    good, bad = [], []
+    for number, fields in enumerate(records, start=1):
+        if fields and len(fields) == expected:
+            good.append([f.strip() for f in fields])
+        elif fields:
+            bad.append((number, delimiter.join(fields), expected, len(fields)))
+        else:
+            good.append([""] * expected)
+    cells = pd.DataFrame(good[1:], columns=range(expected), dtype=object)
+    return good[0], cells, (cells != "").any(axis=1).to_numpy(), bad
+
+
+def _reject_undecodable(grid: _Grid, name: str) -> _Grid:
+    """Rows of a damaged UTF-8 file that hold undecodable bytes are rejected one by one."""
+    cells = grid.cells
+    damaged = np.zeros(len(cells), dtype=bool)
+    for column in cells.columns:
+        damaged |= cells[column].str.contains(_REPLACEMENT, regex=False).to_numpy()
+    if damaged.any():
+        grid.problems.append(problems_frame(
+            name, grid.rows[damaged], "", _row_text(cells[damaged]), Rule.UNREADABLE_ENCODING,
+            "该行含有无法识别的字节(乱码),无法读取",
+            "this row holds bytes that are not text in the file's encoding",
+            "在原始系统中检查并重新录入该行,再以 UTF-8 编码导出",
+        ))
+        grid.cells = cells[~damaged].reset_index(drop=True)
+        grid.rows = grid.rows[~damaged]
+    return grid
+
+
+def _row_text(cells: pd.DataFrame) -> pd.Series:
+    if not len(cells.columns):
+        return pd.Series("", index=cells.index)
+    return cells.astype(str).agg(",".join, axis=1).str.slice(0, _SHOWN_VALUE)
+
+
+# xlsx -------------------------------------------------------------------------------------------
+
+
+def _read_xlsx(loaded: LoadedFile) -> LoadedFile:
+    name = loaded.name
+    with open(loaded.path, "rb") as fh:
+        magic = fh.read(8)
+    if not magic:
+        return _fail(loaded, _empty(name))
+    if magic.startswith(_CFB_MAGIC):
+        return _fail(loaded, Problem(
+            name, 0, "", "", Rule.PROTECTED_WORKBOOK,
+            f"{name} 设置了打开密码(或是旧版 .xls 格式),无法读取",
+            f"{name} is password-protected (or an old .xls saved as .xlsx) and cannot be read",
+            "在 Excel 中打开后取消密码(文件→信息→保护工作簿→用密码进行加密,清空密码),另存为 .xlsx",
+        ))
+    if not magic.startswith(_ZIP_MAGIC):
+        return _fail(loaded, _corrupt(name, "not a zip archive"))
+    try:
+        rows, merged = _xlsx_rows(loaded.path)
+    except Exception as exc:  # noqa: BLE001 - any failure inside openpyxl means a damaged file
+        return _fail(loaded, _corrupt(name, f"{type(exc).__name__}: {exc}"))
+    if not rows:
+        return _fail(loaded, _empty(name))
+    width = max(len(values) for values, _ in rows)
+    cells = pd.DataFrame([values + [""] * (width - len(values)) for values, _ in rows[1:]],
+                         columns=range(width), dtype=object)
+    header = rows[0][0] + [""] * (width - len(rows[0][0]))
+    grid = _skip_title_rows(loaded.spec, _Grid(
+        header, cells, np.array([r for _, r in rows[1:]], dtype=np.int64), len(rows) - 1,
+        header_row=rows[0][1],
+    ))
+    # Cells right of the header's last named column: the row does not fit the header.
+    named = max((i + 1 for i, h in enumerate(grid.header) if h), default=0)
+    beyond = (grid.cells.iloc[:, named:] != "").any(axis=1).to_numpy()
+    if beyond.any():
+        grid.problems.append(problems_frame(
+            name, grid.rows[beyond], "", _row_text(grid.cells[beyond]), Rule.BAD_ROW_SHAPE,
+            "该行在表头以外的列中还有内容,无法确定属于哪一列",
+            "this row has values in columns that have no header",
+            "删除表头右侧多余的内容,或为该列补上表头",
+        ))
+        grid.cells, grid.rows = grid.cells[~beyond].reset_index(drop=True), grid.rows[~beyond]
+    loaded = _name_columns(loaded, grid)
+    if any(first <= grid.header_row <= last for first, last in merged):
+        loaded.problems = report([Problem(
+            name, grid.header_row, "", "", Rule.MERGED_HEADER,
+            "表头行含有合并单元格,无法确定每一列的含义",
+            "the header row has merged cells, so columns cannot be told apart",
+            "取消表头行的合并单元格,使表头每个单元格只写一个列名",
+        )], [loaded.problems])
+    return loaded
+
+
+def _corrupt(name: str, detail: str) -> Problem:
+    return Problem(
+        name, 0, "", "", Rule.CORRUPT_WORKBOOK,
+        f"{name} 已损坏,无法作为 Excel 工作簿打开", f"{name} is damaged and cannot be opened ({detail})",
+        "重新从平台导出,或在 Excel 中打开后另存为新的 .xlsx 文件",
+    )
+
+
+def _xlsx_rows(path: Path) -> tuple[list[tuple[list[str], int]], list[tuple[int, int]]]:
+    """The non-blank rows of the first sheet as (cell texts, Excel row), and the (first, last)
+    rows of its merged ranges."""
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # the stored dimension may be stale: read every row
+        rows = []
+        for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
+            texts = [_cell_text(v) for v in values]
+            while texts and not texts[-1]:
+                texts.pop()
+            if texts:  # blank rows are not data (Excel still numbers them)
+                rows.append((texts, number))
+        sheet_path = getattr(sheet, "_worksheet_path", None)
+    finally:
+        workbook.close()
+    return rows, (_merged_rows(path, sheet_path) if sheet_path else [])
+
+
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="[A-Z]+(\d+)(?::[A-Z]+(\d+))?"')
+
+
+def _merged_rows(path: Path, sheet_path: str) -> list[tuple[int, int]]:
+    """(first, last) rows of every merged range in the sheet (read-only openpyxl does not say)."""
+    spans = []
+    with zipfile.ZipFile(path) as archive, archive.open(sheet_path.lstrip("/")) as xml:
+        tail = b""
+        while chunk := xml.read(1 << 20):
+            text = tail + chunk
+            for m in _MERGE.finditer(text):
+                first = int(m.group(1))
+                spans.append((first, int(m.group(2) or first)))
+            tail = text[-200:]
+    return sorted(set(spans))
+
+
+def _cell_text(value) -> str:
+    """A cell as the text a user sees: dates canonical, whole numbers without '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime):
+        value = (value + timedelta(microseconds=500_000)).replace(microsecond=0)
+        if value.time() == time(0):
+            return value.strftime("%Y-%m-%d")
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S")
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    return str(value).strip()
+
+
+# headers ----------------------------------------------------------------------------------------
+
+
+_TITLE_ROWS = 5  # at most this many title rows ("2026年第二季度服务记录") above the header
+
+
+def _skip_title_rows(spec: FileSpec, grid: _Grid) -> _Grid:
+    """When the first row names no known column but one of the next few does, the rows above it
+    are titles, not data: that row is the header."""
+    def names_a_column(values) -> bool:
+        return any(canonical_column(spec, v) for v in values if isinstance(v, str) and v)
+
+    if names_a_column(grid.header):
+        return grid
+    for i in range(min(_TITLE_ROWS, len(grid.cells))):
+        values = grid.cells.iloc[i].tolist()
+        if names_a_column(values):
+            return _Grid(
+                values, grid.cells.iloc[i + 1:].reset_index(drop=True), grid.rows[i + 1:],
+                grid.rows_read - (i + 1), grid.problems, header_row=int(grid.rows[i]),
+            )
+    return grid
+
+
+def _name_columns(loaded: LoadedFile, grid: _Grid) -> LoadedFile:
+    """Give the grid's columns their canonical names; report unknown, duplicate, missing ones."""
+    spec, name = loaded.spec, loaded.name
+    grid = _skip_title_rows(spec, grid)
+    problems: list[Problem] = []
+    chosen: dict[str, int] = {}
+    headers: dict[str, str] = {}
+    for position, written in enumerate(grid.header):
+        canonical = canonical_column(spec, written) if written else None
+        if canonical is None:
+            if not written and not (grid.cells[position] != "").any():
+                continue  # an empty trailing column (a trailing comma): nothing to say
+            problems.append(Problem(
+                name, 0, written, "", Rule.UNKNOWN_COLUMN,
+                f"未知的列“{written}”,已忽略" if written else f"第 {position + 1} 列没有表头,已忽略",
+                f"unknown column {written!r} ignored" if written
+                else f"column {position + 1} has no header; ignored",
+                "核对列名是否写错(可用英文列名或中文列名);不需要的列可以删除",
+            ))
+        elif canonical in chosen:
+            problems.append(Problem(
+                name, 0, written, "", Rule.DUPLICATE_COLUMN,
+                f"列“{written}”重复出现(与“{headers[canonical]}”是同一列)",
+                f"column {written!r} appears twice (same as {headers[canonical]!r})",
+                "删除重复的列,每一列只保留一次",
+            ))
+        else:
+            chosen[canonical] = position
+            headers[canonical] = written
+    # Name a missing column the way most of the file's headers are written.
+    labelled = sum(h == spec.column(c).label for c, h in headers.items())
+    chinese = labelled * 2 > len(headers)
+    for column in spec.columns:
+        if column.name in chosen:
+            continue
+        headers[column.name] = column.label if chinese else column.name
+        if column.required:
+            problems.append(Problem(
+                name, 0, headers[column.name], "", Rule.MISSING_COLUMN,  # in the file's own style
+                f"缺少必需的列“{column.label}”({column.name})",
+                f"required column {column.name} ({column.label}) is missing",
+                f"在表头中加上“{column.label}”列(也可写作 {column.name}),并为每行填写",
+            ))
+    absent = pd.Series("", index=grid.cells.index, dtype=object)  # optional columns left out
+    frame = pd.DataFrame(
+        {c.name: grid.cells[chosen[c.name]] if c.name in chosen else absent for c in spec.columns},
+        index=grid.cells.index,
+    )
+    frame[ROW] = grid.rows.astype(np.int64)
+    loaded.frame = frame.reset_index(drop=True)
+    loaded.headers = headers
+    loaded.header_row = grid.header_row
+    loaded.found = list(chosen)
+    loaded.rows_read = grid.rows_read
+    loaded.problems = report(problems, grid.problems)
+    return loaded
+
+
+# values -----------------------------------------------------------------------------------------
+
+_DATE_PARTS = re.compile(
+    r"^(?P<y>\d{4})(?:[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})"
+    r"|年\s*(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*日?"
+    r"|(?P<m3>\d{2})(?P<d3>\d{2}))"
+    r"(?:(?:\s+|T)(?P<H>\d{1,2})[::](?P<M>\d{2})(?:[::](?P<S>\d{2})(?:\.\d+)?)?)?$"
+)
+_EXCEL_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+# Serial numbers Excel shows for 1990-01-01 .. 2099-12-31: other 5-digit numbers are not dates.
+_SERIAL_RANGE = (32874, 73050)
+
+
+# Layouts tried (vectorised, on the rows still unread) before the slow general pattern above;
+# pandas' %m, %d and %H also accept one digit (2026/4/1 8:30).
+_LAYOUTS = tuple(
+    f"%Y{a}%m{b}%d{c}{clock}"
+    for a, b, c in (("-", "-", ""), ("/", "/", ""), (".", ".", ""), ("年", "月", "日"))
+    for clock in (" %H:%M:%S", " %H:%M", "")
+) + ("%Y-%m-%dT%H:%M:%S", _COMPACT := "%Y%m%d")
+_SAMPLE = 200  # rows looked at to choose the layouts worth trying on all of them
+
+
+def parse_dates(text: pd.Series, *, with_time: bool) -> pd.Series:
+    """datetime64[ns] (naive local) of date text as Chinese offices write it; NaT where empty or
+    not a date. Accepts 2026-04-01, 2026/4/1, 2026.4.1, 2026年4月1日, 20260401 and Excel serial
+    numbers, each with an optional time (08:30, 08:30:00, 8:30). Without `with_time` the time
+    of day is dropped.
+
+    Fast path first (the canonical layout), then the layouts a sample of the unread rows uses,
+    then a general pattern for whatever is left: a column written in one office's layout costs
+    two vectorised passes, not a regular expression per row."""
+    text = _text(text)
+    fast = "%Y-%m-%d %H:%M:%S" if with_time else "%Y-%m-%d"
+    result = pd.to_datetime(text, format=fast, errors="coerce").astype("datetime64[ns]")
+    unread = result.isna() & (text != "")
+    if unread.any():
+        for layout in _layouts_of(text[unread]):
+            rest = _eligible(text[unread], layout)
+            result[rest.index] = pd.to_datetime(rest, format=layout, errors="coerce")
+            unread &= result.isna()
+        if unread.any():
+            result[unread] = _parse_dates_slowly(text[unread])
+    if not with_time:
+        result = result.dt.normalize()
+    return result
+
+
+def _layouts_of(text: pd.Series) -> list[str]:
+    """The layouts that read some of a spread-out sample of `text`, most useful first."""
+    sample = text.iloc[:: max(1, len(text) // _SAMPLE)].drop_duplicates()
+    hits = {
+        layout: int(pd.to_datetime(_eligible(sample, layout), format=layout, errors="coerce").notna().sum())
+        for layout in _LAYOUTS
+    }
+    return [layout for layout, n in sorted(hits.items(), key=lambda kv: -kv[1]) if n]
+
+
+def _eligible(text: pd.Series, layout: str) -> pd.Series:
+    """The texts a layout may read: pandas would also read 7 digits as %Y%m%d; 20260401 has 8."""
+    return text[text.str.len() == 8] if layout == _COMPACT else text
+
+
+def _parse_dates_slowly(text: pd.Series) -> pd.Series:
+    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    serial = text.str.match(_EXCEL_SERIAL).to_numpy(dtype=bool)
+    if serial.any():
+        days = pd.to_numeric(text[serial])
+        days = days[days.between(*_SERIAL_RANGE)]
+        result[days.index] = _EXCEL_EPOCH + pd.to_timedelta(days * 86400, unit="s").round("s")
+    text = text[~serial]
+    parts = text.str.extract(_DATE_PARTS).apply(pd.to_numeric)
+    numbers = pd.DataFrame({
+        "year": parts["y"],
+        "month": parts["m"].fillna(parts["m2"]).fillna(parts["m3"]),
+        "day": parts["d"].fillna(parts["d2"]).fillna(parts["d3"]),
+        "hour": parts["H"].fillna(0), "minute": parts["M"].fillna(0), "second": parts["S"].fillna(0),
+    })
+    valid_clock = (numbers["hour"] < 24) & (numbers["minute"] < 60) & (numbers["second"] < 60)
+    matched = parts["y"].notna() & valid_clock
+    if matched.any():
+        result[matched[matched].index] = pd.to_datetime(numbers[matched], errors="coerce")
+    return result
+
+
+_MONEY = re.compile(r"^[¥￥]?(?:\d{1,3}(?:,\d{3})+|\d{1,15})(?:\.\d{0,2}0*)?元?$")
+_CENT = Decimal("0.01")
+
+
+def parse_money(text: pd.Series) -> pd.Series:
+    """Decimal yuan (quantized to the cent) of non-negative amounts with at most 2 decimals
+    (`1200`, `1,200.50`, `¥1200.5`); None where empty or not such an amount."""
+    return _per_distinct(text, _parse_money)
+
+
+def _parse_money(text: pd.Series) -> pd.Series:
+    good = text.str.match(_MONEY).fillna(False).astype(bool)
+    result = pd.Series([None] * len(text), index=text.index, dtype=object)
+    if good.any():
+        clean = text[good].str.replace(r"[¥￥元,]", "", regex=True)
+        result[good] = [Decimal(v).quantize(_CENT) for v in clean]
+    return result
+
+
+_INTEGER = re.compile(r"^[+-]?\d{1,15}(?:\.0*)?$")
+
+
+def parse_integers(text: pd.Series) -> pd.Series:
+    """Int64 of whole numbers (`3`, `3.0`, `-1`); <NA> where empty or not a whole number."""
+    return _per_distinct(text, _parse_integers)
+
+
+def _parse_integers(text: pd.Series) -> pd.Series:
+    good = text.str.match(_INTEGER).fillna(False).astype(bool)
+    result = pd.Series(pd.NA, index=text.index, dtype="Int64")
+    if good.any():
+        result[good] = pd.to_numeric(text[good].str.replace(r"\.0*$", "", regex=True)).astype("int64")
+    return result
+
+
+_NUMBER = re.compile(r"^\+?(?:\d{1,15}(?:\.\d*)?|\.\d+)$")
+
+
+def parse_numbers(text: pd.Series) -> pd.Series:
+    """float64 of non-negative decimal numbers (`1`, `1.5`); NaN where empty or not such a number."""
+    return _per_distinct(text, _parse_numbers)
+
+
+def _parse_numbers(text: pd.Series) -> pd.Series:
+    good = text.str.match(_NUMBER).fillna(False).astype(bool)
+    result = pd.Series(np.nan, index=text.index, dtype="float64")
+    if good.any():
+        result[good] = pd.to_numeric(text[good]).astype("float64")
+    return result
+
+
+def choice_spellings(column: Column) -> dict[str, str]:
+    """Every accepted spelling of a coded column's values -> its canonical code."""
+    spellings = {code: code for code in column.choices}
+    spellings.update({code.lower(): code for code in column.choices})
+    spellings.update({label: code for label, code in VALUE_LABELS.items() if code in column.choices})
+    return spellings
+
+
+def parse_choices(text: pd.Series, column: Column) -> pd.Series:
+    """Canonical codes of coded values written as the code (any case) or in Chinese
+    (`schema.VALUE_LABELS`); "" where empty, None where not an allowed value."""
+    return _per_distinct(text, lambda distinct: _parse_choices(distinct, choice_spellings(column)))
+
+
+def _parse_choices(text: pd.Series, spellings: dict[str, str]) -> pd.Series:
+    result = text.map(spellings)
+    missed = result.isna() & (text != "")
+    if missed.any():
+        result[missed] = text[missed].str.lower().map(spellings)
+    result[text == ""] = ""
+    return result.astype(object).where(result.notna(), None)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    return series if series.dtype == object else series.astype(object)
+
+
+def _per_distinct(text: pd.Series, parse) -> pd.Series:
+    """`parse` applied once per distinct text and spread back over the rows: amounts, counts and
+    codes repeat a few values over a million rows."""
+    codes, distinct = pd.factorize(_text(text), use_na_sentinel=False)
+    parsed = parse(pd.Series(distinct, dtype=object))
+    return parsed.take(codes).set_axis(text.index)

@@ -1,0 +1,100 @@
+"""Run the notebook suite with papermill: the executed notebooks are the quarter's audit record.
+
+Notebooks run in name order from the package's `notebooks/` (shipped as package data, so a
+plain `pip install .` runs them as well as an editable install; the repository's top-level
+`notebooks/` is a link to them). Each gets the parameters it declares among data_dir, quarter,
+validated_dir, out_dir and rules. A failed notebook is kept, with papermill's error banner, for
+the evaluator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import papermill
+from jupyter_client.manager import KernelManager
+from papermill.exceptions import PapermillExecutionError
+from traitlets import Unicode
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+class EncryptedKernelManager(KernelManager):
+    """A kernel manager with CurveZMQ transport encryption: the kernel and papermill talk over
+    loopback TCP, and ipykernel >= 7.3 warns on every start when that is unencrypted."""
+
+    transport_encryption = Unicode("required")
+
+
+def kernel_manager_class():
+    return EncryptedKernelManager
+
+
+@dataclass
+class RunOutcome:
+    region: str
+    quarter: str
+    notebooks: list[Path]
+    failed: Path | None = None
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.failed is None
+
+
+def suite(notebook_dir: Path = NOTEBOOKS) -> list[Path]:
+    notebooks = sorted(notebook_dir.glob("[0-9][0-9]_*.ipynb"))
+    if not notebooks:
+        raise FileNotFoundError(f"no notebooks in {notebook_dir}")
+    return notebooks
+
+
+def run_quarter(
+    region_dir: Path,
+    quarter: str,
+    validated_dir: Path,
+    results_dir: Path,
+    notebooks_dir: Path,
+    rules: dict | None = None,
+    on_notebook: Callable[[Path], None] | None = None,
+    notebook_dir: Path = NOTEBOOKS,
+) -> RunOutcome:
+    """Execute every notebook of the suite for one quarter, in order; stop at the first failure."""
+    region_dir, validated_dir, results_dir, notebooks_dir = (
+        Path(p).resolve() for p in (region_dir, validated_dir, results_dir, notebooks_dir))
+    notebooks_dir.mkdir(parents=True, exist_ok=True)
+    parameters = {"data_dir": str(region_dir), "quarter": quarter,
+                  "validated_dir": str(validated_dir), "out_dir": str(results_dir)}
+    done = []
+    for notebook in suite(notebook_dir):
+        output = notebooks_dir / notebook.name
+        known = papermill.inspect_notebook(str(notebook))
+        given = {k: v for k, v in parameters.items() if k in known}
+        if "rules" in known:
+            given["rules"] = rules or {}
+        try:
+            papermill.execute_notebook(
+                str(notebook), str(output), parameters=given, kernel_name="python3",
+                progress_bar=False, cwd=str(notebook.parent),
+                kernel_manager_class=kernel_manager_class(),
+            )
+        except PapermillExecutionError as exc:
+            return RunOutcome(region_dir.name, quarter, done + [output], output,
+                              f"{exc.ename}: {exc.evalue}")
+        done.append(output)
+        if on_notebook:
+            on_notebook(output)
+    return RunOutcome(region_dir.name, quarter, done)
+
+
+def run_notebook(name: str, output: Path, parameters: dict, notebook_dir: Path = NOTEBOOKS) -> Path:
+    """Execute one notebook of `notebooks/` (e.g. the province record) and keep it at `output`."""
+    output = Path(output).resolve()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    papermill.execute_notebook(str(notebook_dir / name), str(output), parameters=parameters,
+                               kernel_name="python3", progress_bar=False, cwd=str(notebook_dir),
+                               kernel_manager_class=kernel_manager_class())
+    return output

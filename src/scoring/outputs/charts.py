@@ -1,0 +1,157 @@
+"""Plotly figures of the result tables, for the evaluator's notebooks and the public site.
+
+Each function takes a result table (as written to CSV: strings for decimals) and returns a
+figure; none of them reads files or carries personal data.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from scoring.inputs.rules import Rules
+from scoring.inputs.schema import GRADES
+
+GRADE_COLOURS = {"优秀": "#1b7837", "良好": "#5aae61", "合格": "#d9a21b", "不合格": "#c2392b", "": "#8c8c8c"}
+ANSWER_COLOURS = ["#c2392b", "#e67e22", "#bdbdbd", "#74add1", "#2166ac"]
+FONT = dict(family="system-ui, 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif", size=13)
+
+
+def _number(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series.replace("", None), errors="coerce")
+
+
+def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
+    # Legend above the plot, right-aligned: below it, it collides with the x-axis title.
+    fig.update_layout(title=dict(text=title, x=0, xanchor="left"), font=FONT, height=height,
+                      margin=dict(l=10, r=10, t=70, b=10), plot_bgcolor="white",
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
+def score_chart(scores: pd.DataFrame, rules: Rules) -> go.Figure:
+    """Each provider's score with its 95% interval, coloured by grade, against the band edges."""
+    table = scores.assign(score_value=_number(scores["score"]), low=_number(scores["score_ci_low"]),
+                          high=_number(scores["score_ci_high"]))
+    fig = go.Figure()
+    for grade in (*GRADES, ""):
+        part = table[table["grade"].fillna("") == grade]
+        if part.empty or part["score_value"].isna().all():
+            continue
+        fig.add_bar(
+            y=part["provider_name"], x=part["score_value"], orientation="h",
+            name=grade or "暂不评级", marker_color=GRADE_COLOURS[grade],
+            error_x=dict(type="data", symmetric=False,
+                         array=part["high"] - part["score_value"],
+                         arrayminus=part["score_value"] - part["low"], color="#333"),
+            hovertemplate="%{y}: %{x:.2f} 分<extra>" + (grade or "暂不评级") + "</extra>",
+        )
+    for grade, edge in rules.grade_bands.items():
+        fig.add_vline(x=edge, line_dash="dot", line_color="#555",
+                      annotation_text=f"{grade} ≥ {edge:g}", annotation_position="bottom right")
+    fig.update_xaxes(range=[0, 100], title="综合得分(95% 置信区间)")
+    return _layout(fig, "综合得分与等级", height=120 + 60 * max(1, len(table)))
+
+
+def component_chart(scores: pd.DataFrame) -> go.Figure:
+    """Hours, volume and quality scores side by side for each provider."""
+    fig = go.Figure()
+    for column, label, colour in (("hours_score", "服务时长", "#4575b4"),
+                                  ("volume_score", "服务数量", "#91bfdb"),
+                                  ("quality_score", "服务质量", "#fc8d59")):
+        fig.add_bar(x=scores["provider_name"], y=_number(scores[column]), name=label,
+                    marker_color=colour)
+    fig.update_yaxes(range=[0, 100], title="分项得分")
+    fig.update_layout(barmode="group")
+    return _layout(fig, "分项得分:时长、数量、质量")
+
+
+def satisfaction_chart(satisfaction: pd.DataFrame, names: dict[str, str]) -> go.Figure:
+    """The 1-5 answers of each provider and the region, as shares of its surveys."""
+    table = satisfaction[satisfaction["surveys"] > 0]
+    labels = [names.get(p, "全县合计" if p == "ALL" else p) for p in table["provider_id"]]
+    fig = go.Figure()
+    for answer in range(1, 6):
+        share = 100 * table[f"n{answer}"] / table["surveys"]
+        fig.add_bar(y=labels, x=share, orientation="h", name=f"{answer} 分",
+                    marker_color=ANSWER_COLOURS[answer - 1],
+                    hovertemplate="%{y}: %{x:.1f}%<extra>" + f"{answer} 分</extra>")
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(range=[0, 100], title="占回访数的百分比(5 = 非常满意)")
+    return _layout(fig, "满意度测评分布", height=120 + 50 * max(1, len(table)))
+
+
+def spending_chart(spending: pd.DataFrame) -> go.Figure:
+    """Annualised per-capita spending against the standard."""
+    row = spending.iloc[0]
+    fig = go.Figure()
+    fig.add_bar(x=["人均年化支出", "人均标准"],
+                y=[float(row["per_capita_annual"] or 0), float(row["per_capita_standard"])],
+                marker_color=["#4575b4", "#bdbdbd"], text=[row["per_capita_annual"], row["per_capita_standard"]],
+                textposition="outside")
+    fig.update_yaxes(title="元/人·年")
+    return _layout(fig, "人均支出与标准")
+
+
+def payment_chart(payments: pd.DataFrame) -> go.Figure:
+    """Released and withheld money by provider."""
+    fig = go.Figure()
+    fig.add_bar(x=payments["provider_name"], y=_number(payments["release"]), name="拨付",
+                marker_color="#1b7837")
+    fig.add_bar(x=payments["provider_name"], y=_number(payments["withheld"]), name="暂扣/扣减",
+                marker_color="#c2392b")
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(title="元")
+    return _layout(fig, "拨付与暂扣")
+
+
+def satisfaction_rate_chart(satisfaction: pd.DataFrame) -> go.Figure:
+    """Each provider's satisfaction rate with its Wilson 95% interval (public tables: rates only,
+    withheld rates left out)."""
+    table = satisfaction[satisfaction["rate"] != ""]
+    rate, low, high = _number(table["rate"]), _number(table["ci_low"]), _number(table["ci_high"])
+    fig = go.Figure()
+    fig.add_bar(y=table["provider_name"], x=rate, orientation="h", name="满意率",
+                marker_color="#4575b4",
+                error_x=dict(type="data", symmetric=False, array=high - rate, arrayminus=rate - low,
+                             color="#333"),
+                hovertemplate="%{y}: %{x:.2f}%<extra></extra>")
+    fig.update_xaxes(range=[0, 100], title="满意率 %(Wilson 95% 区间)")
+    return _layout(fig, "满意率", height=120 + 50 * max(1, len(table)))
+
+
+def score_history_chart(history: pd.DataFrame, rules: Rules) -> go.Figure:
+    """One provider's score over the published quarters, with its 95% intervals and the band edges
+    of the latest rules. `history`: quarter, score, score_ci_low, score_ci_high, grade."""
+    table = history[history["score"] != ""]
+    score = _number(table["score"])
+    fig = go.Figure()
+    fig.add_scatter(x=table["quarter"], y=score, mode="lines+markers", name="综合得分",
+                    line_color="#4575b4",
+                    marker=dict(size=10, color=[GRADE_COLOURS.get(g, "#8c8c8c") for g in table["grade"]]),
+                    error_y=dict(type="data", symmetric=False,
+                                 array=_number(table["score_ci_high"]) - score,
+                                 arrayminus=score - _number(table["score_ci_low"]), color="#333"),
+                    text=table["grade"], hovertemplate="%{x}: %{y:.2f} 分 %{text}<extra></extra>")
+    for grade, edge in rules.grade_bands.items():
+        fig.add_hline(y=edge, line_dash="dot", line_color="#555",
+                      annotation_text=f"{grade} ≥ {edge:g}", annotation_position="bottom left")
+    fig.update_yaxes(range=[0, 100], title="综合得分(95% 置信区间)")
+    fig.update_xaxes(type="category", title="季度")
+    return _layout(fig, "历季综合得分")
+
+
+def province_grade_chart(summary: pd.DataFrame) -> go.Figure:
+    """How many providers got each grade, county by county (province summary table)."""
+    grades = summary.assign(grade=summary["grade"].replace("", "暂不评级"))
+    counts = grades.groupby(["county_name", "grade"]).size().unstack(fill_value=0)
+    fig = go.Figure()
+    for grade in (*GRADES, "暂不评级"):
+        if grade in counts:
+            fig.add_bar(x=counts.index, y=counts[grade], name=grade,
+                        marker_color=GRADE_COLOURS.get(grade, GRADE_COLOURS[""]))
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(title="机构数")
+    return _layout(fig, "各县机构等级分布", height=420)

@@ -1,0 +1,444 @@
+"""The disclosure pages (Markdown for MkDocs), rendered from the published files only.
+
+Every page under `site/disclosures/` is a function of the published CSV files and manifests, so
+rendering twice gives the same bytes. Page text lives in `templates/*.md.j2`; here are only the
+data each page needs. The templates autoescape: any text from the inputs (a provider's name, a
+category) is HTML-escaped and its Markdown punctuation turned into entities, so it always shows as
+written and never as markup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup, escape
+
+from scoring.outputs import charts
+from scoring.inputs.months import Quarter
+from scoring.outputs.formats import read_public_csv
+from scoring.outputs.public import PUBLIC_TABLES
+from scoring.outputs.store import MANIFEST, PROVINCES, read_manifest, write_file
+from scoring.inputs.rules import Rules
+from scoring.engine.satisfaction import ALL
+from scoring.inputs.schema import GRADES
+
+MARKDOWN_SPECIALS = re.compile(r"[\\`*_{}\[\]#+!|~<>]")
+HOME_SNIPPET = "_home.md"
+
+
+def md_escape(value: str) -> Markup:
+    """HTML-escape, then write Markdown punctuation as numeric entities (shown, never parsed)."""
+    html = str(escape(value))
+    return Markup(MARKDOWN_SPECIALS.sub(lambda m: f"&#{ord(m.group(0))};", html))
+
+
+def _finalize(value):
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return md_escape(value)
+
+
+def environment() -> Environment:
+    env = Environment(loader=PackageLoader("scoring.outputs", "templates"), autoescape=True,
+                      finalize=_finalize, undefined=StrictUndefined, trim_blocks=True,
+                      lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["money"] = money
+    # front-matter titles: the theme writes page titles into <title> and the nav unescaped
+    env.filters["title_yaml"] = lambda v: Markup(json.dumps(str(escape(str(v))), ensure_ascii=False))
+    env.filters["pct"] = lambda v: "—" if v in ("", None) else f"{v}%"
+    env.filters["num"] = lambda v: f"{v:g}" if isinstance(v, float) else str(v)
+    env.filters["dash"] = lambda v: "—" if v in ("", None) else v
+    env.globals["quarter_label"] = lambda q: Quarter.parse(q).label
+    return env
+
+
+def money(value) -> str:
+    """12345.6 -> 12,345.60; empty stays a dash."""
+    if value in ("", None):
+        return "—"
+    return f"{Decimal(str(value)):,.2f}"
+
+
+def slug(provider_id: str) -> str:
+    """A file name for a provider's page: its id when that is safe, else a stable hash."""
+    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,60}", provider_id):
+        return provider_id
+    return "p-" + hashlib.sha256(provider_id.encode("utf-8")).hexdigest()[:12]
+
+
+def figure_json(fig) -> Markup:
+    """A figure as compact JSON that is safe inside <script type="application/json">: numbers
+    rounded, no template, `<`, `>` and `&` written as \\u escapes."""
+    document = fig.to_plotly_json()
+    document["layout"].pop("template", None)
+    text = json.dumps(_plain(document), ensure_ascii=False, separators=(",", ":"))
+    for char in "<>&\u2028\u2029":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return Markup(text)
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist"):
+        return _plain(value.tolist())
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 3)
+    return value
+
+
+@dataclass
+class Published:
+    """One published version of a quarter, as read from its directory."""
+
+    region: str
+    quarter: str
+    path: Path
+
+    @cached_property
+    def manifest(self) -> dict:
+        return read_manifest(self.path)
+
+    @cached_property
+    def rules(self) -> Rules:
+        return Rules.model_validate(self.manifest["rules"])
+
+    def table(self, name: str) -> pd.DataFrame:
+        return read_public_csv(self.path / f"{name}.csv")
+
+    @property
+    def label(self) -> str:
+        return Quarter.parse(self.quarter).label
+
+    @property
+    def versions(self) -> list[int]:
+        return sorted(int(p.name[1:]) for p in self.path.glob("v[0-9]*") if p.is_dir())
+
+
+@dataclass
+class Region:
+    name: str  # directory name
+    quarters: list[Published] = field(default_factory=list)  # current versions, oldest first
+
+    @property
+    def latest(self) -> Published:
+        return self.quarters[-1]
+
+    @property
+    def title(self) -> str:
+        return self.latest.manifest["region_name"]
+
+
+def published_regions(root: Path) -> list[Region]:
+    regions = []
+    for region_dir in sorted(p for p in Path(root).iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        quarters = []
+        for quarter_dir in sorted(region_dir.iterdir()):
+            try:
+                Quarter.parse(quarter_dir.name)
+            except ValueError:
+                continue
+            if (quarter_dir / MANIFEST).is_file():
+                quarters.append(Published(region_dir.name, quarter_dir.name, quarter_dir))
+        if quarters:
+            quarters.sort(key=lambda p: Quarter.parse(p.quarter))
+            regions.append(Region(region_dir.name, quarters))
+    return regions
+
+
+# page contexts -----------------------------------------------------------------------------------
+
+
+def _records(table: pd.DataFrame) -> list[dict]:
+    return table.to_dict("records")
+
+
+def grade_counts(scores: pd.DataFrame) -> dict[str, int]:
+    counts = {g: int((scores["grade"] == g).sum()) for g in GRADES}
+    counts["暂不评级"] = int((scores["grade"] == "").sum())
+    return counts
+
+
+def _sum_money(column: pd.Series) -> Decimal:
+    return sum((Decimal(v) for v in column if v not in ("", None)), Decimal(0))
+
+
+def glance(published: Published) -> dict:
+    """The numbers of the home page and the region page for one quarter."""
+    scores, payments = published.table("scores"), published.table("payments")
+    satisfaction = published.table("satisfaction").set_index("provider_id")
+    spending = published.table("spending").iloc[0].to_dict()
+    region_row = satisfaction.loc[ALL].to_dict() if ALL in satisfaction.index else {}
+    return {
+        "quarter": published.quarter, "label": published.label, "providers": len(scores),
+        "grades": grade_counts(scores), "release": _sum_money(payments["release"]),
+        "withheld": _sum_money(payments["withheld"]),
+        "total_to_pay": _sum_money(payments["total_to_pay"]),
+        "satisfaction": region_row, "spending": spending,
+        "scores": scores, "payments": payments,
+    }
+
+
+def changes_since(now: dict, before: dict | None) -> list[str]:
+    """What changed since the previous published quarter, in short Chinese sentences."""
+    if before is None:
+        return []
+    order = {g: i for i, g in enumerate(GRADES)}
+    old = before["scores"].set_index("provider_id")
+    lines = []
+    for row in now["scores"].itertuples(index=False):
+        if row.provider_id not in old.index:
+            lines.append(("new", row.provider_name, "", row.grade))
+            continue
+        previous = old.at[row.provider_id, "grade"]
+        if previous != row.grade:
+            if previous and row.grade:
+                direction = "up" if order[row.grade] < order[previous] else "down"
+            else:
+                direction = "changed"
+            lines.append((direction, row.provider_name, previous, row.grade))
+    return lines
+
+
+def _delta(now: str, before: str) -> str:
+    if now in ("", None) or before in ("", None):
+        return ""
+    difference = Decimal(now) - Decimal(before)
+    return f"{difference:+.2f}"
+
+
+class Renderer:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)  # the generation: what site/disclosures points at
+        self.env = environment()
+
+    def write(self, relative: str, template: str, **context) -> None:
+        text = self.env.get_template(template).render(**context)
+        write_file(self.root / relative, text.encode("utf-8"))
+
+    # region-level ---------------------------------------------------------------------------
+
+    def region(self, region: Region) -> None:
+        for published in region.quarters:
+            self.quarter(region, published)
+            for version in published.versions:
+                archived = Published(region.name, published.quarter, published.path / f"v{version}")
+                self.quarter(region, archived, current=published)
+        self.region_index(region)
+        self.providers(region)
+        self.methods(region)
+        services = region.latest.table("catalog")
+        self.write(f"{region.name}/services.md", "services.md.j2", region=region,
+                   published=region.latest, categories=_by_category(services))
+
+    def method_name(self, region: Region, published: Published) -> str:
+        latest = region.latest.manifest["rules_fingerprint"]
+        fingerprint = published.manifest["rules_fingerprint"]
+        return "method.md" if fingerprint == latest else f"method-{fingerprint[:8]}.md"
+
+    def methods(self, region: Region) -> None:
+        seen = {}
+        for published in region.quarters:
+            versions = [Published(region.name, published.quarter, published.path / f"v{v}")
+                        for v in published.versions]
+            for version in [*versions, published]:
+                seen.setdefault(self.method_name(region, version), []).append(version)
+        for name, used_by in seen.items():
+            rules = used_by[-1].rules
+            self.write(f"{region.name}/{name}", "method.md.j2", region=region, rules=rules,
+                       rows=rule_rows(rules), used_by=used_by,
+                       fingerprint=used_by[-1].manifest["rules_fingerprint"])
+
+    def quarter(self, region: Region, published: Published, current: Published | None = None) -> None:
+        depth = 3 if current is None else 4
+        up = "../" * (depth - 1)  # to the disclosures root
+        data = glance(published)
+        rules = published.rules
+        scores = published.table("scores")
+        satisfaction = published.table("satisfaction")
+        complaints = published.table("complaints")
+        payments = published.table("payments")
+        spending = published.table("spending")
+        names = dict(zip(scores["provider_id"], scores["provider_name"]))
+        figures = {
+            "scores": figure_json(charts.score_chart(scores, rules)),
+            "components": figure_json(charts.component_chart(scores)),
+            "satisfaction": figure_json(charts.satisfaction_rate_chart(
+                satisfaction[satisfaction["provider_id"] != ALL])),
+            "spending": figure_json(charts.spending_chart(spending)),
+            "payments": figure_json(charts.payment_chart(payments)),
+        }
+        manifest = published.manifest
+        relative = published.path.relative_to(self.root).as_posix()
+        self.write(f"{relative}/index.md", "quarter.md.j2",
+                   region=region, published=published, manifest=manifest, rules=rules,
+                   data=data, scores=_records(scores), satisfaction=_records(satisfaction),
+                   complaints=_records(complaints), payments=_records(payments),
+                   spending=spending.iloc[0].to_dict(), figures=figures, names=names,
+                   slugs={pid: slug(pid) for pid in names}, root="../" * depth, up=up,
+                   current=current, method=self.method_name(region, published),
+                   revisions=[h for h in manifest["history"] if h["version"] > 1],
+                   files=download_files(published.path))
+
+    def region_index(self, region: Region) -> None:
+        latest = glance(region.latest)
+        rows = []
+        for published in reversed(region.quarters):
+            manifest = published.manifest
+            rows.append({"quarter": published.quarter, "label": published.label,
+                         "version": manifest["version"], "published_at": manifest["published_at"],
+                         "glance": glance(published)})
+        self.write(f"{region.name}/index.md", "region.md.j2", region=region, latest=latest,
+                   quarters=rows, providers=provider_list(region))
+
+    def providers(self, region: Region) -> None:
+        rules = region.latest.rules
+        for provider in provider_list(region):
+            history = provider_history(region, provider["provider_id"])
+            self.write(f"{region.name}/providers/{provider['slug']}.md", "provider.md.j2",
+                       region=region, provider=provider, history=_records(history),
+                       figure=figure_json(charts.score_history_chart(history, rules)),
+                       root="../../../")
+
+    # site-level -----------------------------------------------------------------------------
+
+    def site(self, regions: list[Region]) -> None:
+        summaries = []
+        for region in regions:
+            now = glance(region.latest)
+            before = glance(region.quarters[-2]) if len(region.quarters) > 1 else None
+            summaries.append({"region": region, "now": now, "before": before,
+                              "changes": changes_since(now, before),
+                              "release_delta": _delta(str(now["release"]), str(before["release"])) if before else "",
+                              "rate_delta": _delta(now["satisfaction"].get("rate", ""),
+                                                   before["satisfaction"].get("rate", "")) if before else ""})
+        provinces = self.provinces(regions)
+        self.write(HOME_SNIPPET, "home.md.j2", summaries=summaries)
+        self.write("index.md", "disclosures.md.j2", summaries=summaries, provinces=provinces)
+        corrections = []
+        for region in regions:
+            for published in region.quarters:
+                for entry in published.manifest["history"]:
+                    if entry["version"] > 1:
+                        corrections.append({"region": region, "published": published, **entry})
+        corrections.sort(key=lambda c: c["published_at"], reverse=True)
+        self.write("corrections.md", "corrections.md.j2", corrections=corrections)
+        self.write("downloads.md", "downloads.md.j2", regions=regions, tables=PUBLIC_TABLES,
+                   files=download_files)
+
+
+    def provinces(self, regions: list[Region]) -> list[dict]:
+        """One overview page per published province quarter: every county's headline figures."""
+        by_name = {region.name: region for region in regions}
+        pages = []
+        for record_file in sorted((self.root / PROVINCES).glob("*/*.json")):
+            record = json.loads(record_file.read_text(encoding="utf-8"))
+            rows = []
+            for county in record["counties"]:
+                region = by_name.get(county)
+                published = next((q for q in region.quarters if q.quarter == record["quarter"]), None) if region else None
+                if published is not None:
+                    rows.append({"region": region, "published": published, "glance": glance(published)})
+            page = f"provinces/{record['slug']}/{record['quarter']}.md"
+            totals = {key: sum((r["glance"][key] for r in rows), Decimal(0))
+                      for key in ("release", "withheld", "total_to_pay")}
+            grades = {g: sum(r["glance"]["grades"].get(g, 0) for r in rows) for g in (*GRADES, "暂不评级")}
+            self.write(page, "province.md.j2", record=record, rows=rows, totals=totals, grades=grades,
+                       label=Quarter.parse(record["quarter"]).label)
+            pages.append({"page": page, "name": record["name"], "label": Quarter.parse(record["quarter"]).label,
+                          "counties": len(rows)})
+        return pages
+
+
+def download_files(quarter_dir: Path) -> list[dict]:
+    """The downloadable files of a published version, with size and sha256."""
+    manifest = read_manifest(quarter_dir)
+    out = []
+    for name in [*(f"{n}.csv" for n in PUBLIC_TABLES), "ocds.json", "datapackage.json", MANIFEST]:
+        path = Path(quarter_dir) / name
+        if path.is_file():
+            stem = name.rsplit(".", 1)[0]
+            title = (PUBLIC_TABLES[stem]["title"] if stem in PUBLIC_TABLES else
+                     {"ocds": "合同与拨付(OCDS 发布包)", "datapackage": "数据包说明(Frictionless)",
+                      "manifest": "公布清单(哈希、规则指纹、版本)"}[stem])
+            out.append({"name": name, "title": title, "bytes": path.stat().st_size,
+                        "sha256": manifest["outputs"].get(name, "") if manifest else ""})
+    return out
+
+
+def provider_list(region: Region) -> list[dict]:
+    """Every provider ever published in the region, latest name first seen, by id."""
+    providers: dict[str, dict] = {}
+    for published in region.quarters:
+        for row in published.table("scores").itertuples(index=False):
+            providers[row.provider_id] = {"provider_id": row.provider_id, "name": row.provider_name,
+                                          "slug": slug(row.provider_id), "latest": published.quarter,
+                                          "grade": row.grade, "score": row.score}
+    return [providers[k] for k in sorted(providers)]
+
+
+def provider_history(region: Region, provider_id: str) -> pd.DataFrame:
+    rows = []
+    for published in region.quarters:
+        scores = published.table("scores").set_index("provider_id")
+        if provider_id not in scores.index:
+            continue
+        score = scores.loc[provider_id]
+        payments = published.table("payments").set_index("provider_id")
+        satisfaction = published.table("satisfaction").set_index("provider_id")
+        rows.append({
+            "quarter": published.quarter, "label": published.label,
+            "score": score["score"], "score_ci_low": score["score_ci_low"],
+            "score_ci_high": score["score_ci_high"], "grade": score["grade"],
+            "near_band_edge": score["near_band_edge"], "reason": score["reason"],
+            "release": payments.at[provider_id, "release"] if provider_id in payments.index else "",
+            "withheld": payments.at[provider_id, "withheld"] if provider_id in payments.index else "",
+            "rate": satisfaction.at[provider_id, "rate"] if provider_id in satisfaction.index else "",
+            "small_sample": satisfaction.at[provider_id, "small_sample"] if provider_id in satisfaction.index else "",
+        })
+    return pd.DataFrame(rows, columns=["quarter", "label", "score", "score_ci_low", "score_ci_high",
+                                       "grade", "near_band_edge", "reason", "release", "withheld",
+                                       "rate", "small_sample"])
+
+
+def _by_category(catalog: pd.DataFrame) -> list[tuple[str, list[dict]]]:
+    return [(category, _records(items)) for category, items in catalog.groupby("category", sort=False)]
+
+
+def rule_rows(rules: Rules) -> list[dict]:
+    """Every rule with its value and whether the region set it (differs from the default)."""
+    used = rules.model_dump(mode="json")
+    default = Rules().model_dump(mode="json")
+    return [{"name": name, "value": _rule_text(value), "default": _rule_text(default.get(name)),
+             "overridden": value != default.get(name)} for name, value in used.items()]
+
+
+def _rule_text(value) -> str:
+    if value is None:
+        return "未设定"
+    if isinstance(value, dict):
+        return ";".join(f"{k} {_rule_text(v)}" for k, v in value.items())
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:g}"
+    return str(value)
+
+
+def render_pages(root: Path, regions: set[str] | None = None) -> None:
+    """Render the pages of the given regions (all when None) and the site-level pages."""
+    renderer = Renderer(root)
+    everything = published_regions(root)
+    for region in everything:
+        if regions is None or region.name in regions:
+            renderer.region(region)
+    renderer.site(everything)

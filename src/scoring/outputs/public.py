@@ -1,0 +1,259 @@
+"""The public tables: what of a quarter's results may be published, as text cells.
+
+Pure: result tables in, public tables out. No personal column survives; small counts are shown
+as "<5" and protected by secondary suppression (`privacy`). Each public table is declared once in
+`PUBLIC_TABLES` (its columns, Chinese titles, Frictionless types and descriptions): the CSV files,
+the Frictionless data package, the finance workbook's headers and the pages all read it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+
+from scoring.engine.satisfaction import ALL
+from scoring.inputs.rules import Rules
+from scoring.outputs.privacy import apply_mask, suppression_mask, table_equations
+
+ALL_LABEL = "全部机构合计"
+
+# The public tables, declared once: column -> (Chinese title, Frictionless type, description).
+PUBLIC_TABLES: dict[str, dict] = {
+    "scores": {
+        "title": "综合得分与等级",
+        "columns": {
+            "provider_id": ("机构编号", "string", ""),
+            "provider_name": ("服务机构", "string", ""),
+            "hours_delivered": ("实际服务时长(小时)", "number", ""),
+            "hours_required": ("应服务时长(小时)", "number", ""),
+            "hours_score": ("服务时长得分", "number", "0-100"),
+            "volume_score": ("服务数量得分", "number", "0-100"),
+            "quality_score": ("服务质量得分", "number", "0-100"),
+            "satisfaction_component": ("满意度分项", "number", "回访少于公开阈值时不公布"),
+            "inspection_component": ("抽查分项", "number", ""),
+            "complaint_component": ("投诉办结分项", "number", ""),
+            "point_deduction": ("扣分", "number", ""),
+            "score_raw": ("扣分前得分", "number", ""),
+            "score": ("综合得分", "number", "扣分后,四舍五入到两位小数"),
+            "grade": ("等级", "string", "优秀、良好、合格、不合格;空白为暂不评级"),
+            "gradable": ("可评级", "boolean", ""),
+            "reason": ("暂不评级原因", "string", ""),
+            "score_ci_low": ("95%置信区间下限", "number", "自助法"),
+            "score_ci_high": ("95%置信区间上限", "number", "自助法"),
+            "near_band_edge": ("接近等级分界线", "boolean", "置信区间跨越等级分界线"),
+        },
+    },
+    "satisfaction": {
+        "title": "满意度测评",
+        "columns": {
+            "provider_id": ("机构编号", "string", "ALL 为全部机构合计"),
+            "provider_name": ("服务机构", "string", ""),
+            "surveys": ("回访数", "integer", "少于公开阈值显示为 <5;为防推算而隐藏的显示为 x"),
+            "satisfied": ("满意数", "integer", "少于公开阈值显示为 <5;为防推算而隐藏的显示为 x"),
+            "rate": ("满意率(%)", "number", "回访数或满意数被隐藏时不公布"),
+            "ci_low": ("Wilson 95%区间下限(%)", "number", ""),
+            "ci_high": ("Wilson 95%区间上限(%)", "number", ""),
+            "small_sample": ("样本不足", "boolean", "回访数少于规则 min_surveys"),
+            **{f"n{i}": (f"{i}分人数", "integer", "5 = 非常满意;少于公开阈值显示为 <5;为防推算而隐藏的显示为 x")
+               for i in range(1, 6)},
+        },
+    },
+    "complaints": {
+        "title": "投诉受理与办结",
+        "columns": {
+            "provider_id": ("机构编号", "string", "ALL 为全部机构合计"),
+            "provider_name": ("服务机构", "string", ""),
+            "received": ("受理投诉", "integer", "热线工单数"),
+            "responded_in_time": ("按时办结", "integer", "在规定时限内反馈的工单数"),
+            "substantiated": ("经核实属实", "integer", ""),
+            "share_in_time": ("按时办结率(%)", "number", ""),
+        },
+    },
+    "payments": {
+        "title": "资金拨付",
+        "columns": {
+            "provider_id": ("机构编号", "string", ""),
+            "provider_name": ("服务机构", "string", ""),
+            "contract_id": ("合同编号", "string", ""),
+            "amount_due": ("本季度应付(元)", "number", "合同金额按合同天数折算"),
+            "score": ("综合得分", "number", ""),
+            "grade": ("等级", "string", ""),
+            "payout_ratio": ("拨付比例", "number", ""),
+            "monetary_deduction": ("抽查扣款(元)", "number", ""),
+            "release": ("拨付(元)", "number", ""),
+            "withheld": ("暂扣及扣减(元)", "number", ""),
+            "escort_subsidy": ("住院陪护补贴(元)", "number", "本县规则未设定时为空"),
+            "care_allowance": ("护理补贴(元)", "number", "本县规则未设定时为空"),
+            "total_to_pay": ("合计应付(元)", "number", ""),
+            "status": ("状态", "string", "published 已公布;held 暂缓拨付"),
+            "reason": ("暂缓原因", "string", ""),
+        },
+    },
+    "spending": {
+        "title": "人均支出",
+        "columns": {
+            "spend": ("本季度支出(元)", "number", "拨付与补贴之和"),
+            "avg_beneficiaries": ("平均服务对象人数", "number", ""),
+            "per_capita_annual": ("人均年化支出(元)", "number", ""),
+            "per_capita_standard": ("人均标准(元/人·年)", "number", ""),
+            "ratio_to_standard": ("与标准之比", "number", ""),
+            "difference_to_standard": ("与标准之差(元)", "number", ""),
+            "spend_per_service": ("每次服务支出(元)", "number", ""),
+            "spend_per_hour": ("每小时服务支出(元)", "number", ""),
+            "completed_services": ("完成服务次数", "integer", ""),
+            "hours_delivered": ("服务时长(小时)", "number", ""),
+        },
+    },
+    "contracts": {
+        "title": "服务合同",
+        "columns": {
+            "provider_id": ("机构编号", "string", ""),
+            "provider_name": ("服务机构", "string", ""),
+            "contract_id": ("合同编号", "string", ""),
+            "contract_start": ("合同开始日期", "date", ""),
+            "contract_end": ("合同结束日期", "date", ""),
+            "contract_amount": ("合同金额(元)", "number", ""),
+            "contracted_beneficiaries": ("合同服务人数", "integer", "少于公开阈值显示为 <5;为防推算而隐藏的显示为 x"),
+        },
+    },
+    "catalog": {
+        "title": "服务项目清单",
+        "columns": {
+            "item_code": ("项目编码", "string", ""),
+            "category": ("服务类别", "string", ""),
+            "name": ("项目名称", "string", ""),
+            "unit": ("计量单位", "string", ""),
+            "guide_price": ("指导价(元)", "number", ""),
+            "standard_minutes": ("标准时长(分钟)", "integer", ""),
+        },
+    },
+}
+TEXT_COLUMNS = {"provider_id", "provider_name", "contract_id", "reason", "item_code", "category",
+                "name", "unit"}
+RESULT_NAMES = ("scores", "satisfaction", "payments", "spending")
+
+
+def public_tables(results: dict[str, pd.DataFrame], providers: pd.DataFrame,
+                  catalog: pd.DataFrame, rules: Rules) -> dict[str, pd.DataFrame]:
+    """The quarter's public tables from its result tables (as read by `stages.read_result`) and
+    the region's typed providers and catalog. No personal column survives; small counts are
+    suppressed with secondary suppression."""
+    threshold = rules.suppress_below
+    names = dict(zip(results["scores"]["provider_id"], results["scores"]["provider_name"]))
+    satisfaction = _public_satisfaction(results["satisfaction"], names, rules)
+    complaints = _public_complaints(results["scores"])
+    scores = _public_scores(results["scores"], satisfaction)
+    tables = {
+        "scores": scores,
+        "satisfaction": satisfaction,
+        "complaints": complaints,
+        "payments": _public_payments(results["payments"]),
+        "spending": _public_spending(results["spending"], threshold),
+        "contracts": _public_contracts(providers, threshold),
+        "catalog": _public_catalog(catalog),
+    }
+    for name, table in tables.items():
+        columns = list(PUBLIC_TABLES[name]["columns"])
+        tables[name] = table[columns].reset_index(drop=True)
+    return tables
+
+
+def _public_satisfaction(table: pd.DataFrame, names: dict[str, str], rules: Rules) -> pd.DataFrame:
+    threshold = rules.suppress_below
+    answers = [f"n{i}" for i in range(1, 6)]
+    published = ["surveys", "satisfied", *answers]
+    counts = table.set_index("provider_id")[published].astype("int64")
+    # not published, but anyone can compute it from surveys and satisfied
+    counts["unsatisfied"] = counts["surveys"] - counts["satisfied"]
+    satisfied_answers = [f"n{i}" for i in range(rules.satisfied_at_least, 6)]
+    unsatisfied_answers = [f"n{i}" for i in range(1, rules.satisfied_at_least)]
+    equations = table_equations(
+        list(counts.index), ALL, [*published, "unsatisfied"],
+        row_sums={"surveys": answers, "satisfied": satisfied_answers,
+                  "unsatisfied": unsatisfied_answers})
+    hidden = suppression_mask(counts, equations, threshold, derived=["unsatisfied"])
+    shown = apply_mask(counts[published], hidden[published], threshold)
+    out = table.set_index("provider_id").copy()
+    out[published] = shown
+    withheld = hidden["surveys"] | hidden["satisfied"]
+    for column in ("rate", "ci_low", "ci_high"):
+        out[column] = out[column].mask(withheld, "")
+    out["small_sample"] = out["small_sample"].map(str)
+    out["provider_name"] = [ALL_LABEL if pid == ALL else names.get(pid, pid) for pid in out.index]
+    return out.reset_index()
+
+
+def _public_complaints(scores: pd.DataFrame) -> pd.DataFrame:
+    """Hotline tickets per provider and in all. Tickets are events about a provider, not counts
+    of people, and the published point deduction and quality score determine them anyway: they
+    are published as they are."""
+    counts = scores.set_index("provider_id")[["tickets", "tickets_in_time", "substantiated_complaints"]]
+    counts.columns = ["received", "responded_in_time", "substantiated"]
+    counts = counts.astype("int64")
+    counts.loc[ALL] = counts.sum()
+    out = counts.astype(str)
+    out["share_in_time"] = [f"{Decimal(100 * i) / Decimal(n):.2f}" if n else "" for i, n in
+                            zip(counts["responded_in_time"], counts["received"])]
+    names = dict(zip(scores["provider_id"], scores["provider_name"]))
+    out["provider_name"] = [ALL_LABEL if pid == ALL else names[pid] for pid in out.index]
+    return out.rename_axis("provider_id").reset_index()
+
+
+def _public_scores(scores: pd.DataFrame, satisfaction: pd.DataFrame) -> pd.DataFrame:
+    out = scores.copy()
+    # the satisfaction component is the satisfaction rate: withheld with it
+    no_rate = set(satisfaction.loc[satisfaction["rate"] == "", "provider_id"])
+    out.loc[out["provider_id"].isin(no_rate), "satisfaction_component"] = ""
+    out["gradable"] = out["gradable"].map(str)
+    return out
+
+
+def _public_payments(payments: pd.DataFrame) -> pd.DataFrame:
+    out = payments.copy()
+    out["status"] = ["held" if s == "held" else "published" for s in out["status"]]
+    return out
+
+
+def _public_spending(spending: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    out = spending.copy()
+    people = pd.to_numeric(out["avg_beneficiaries"])
+    out["avg_beneficiaries"] = out["avg_beneficiaries"].mask((people > 0) & (people < threshold),
+                                                             f"<{threshold}")
+    return out
+
+
+def _text_of(values: pd.Series, kind: str) -> pd.Series:
+    if kind == "date":
+        return values.map(lambda v: "" if pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d"))
+    if kind == "money":
+        return values.map(lambda v: "" if v is None or v == "" else f"{Decimal(str(v)):.2f}")
+    return values.map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
+
+
+def _public_contracts(providers: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    table = providers.sort_values("provider_id", kind="stable")
+    counts = table[["contracted_beneficiaries"]].astype("int64").reset_index(drop=True)
+    hidden = suppression_mask(counts, [], threshold)
+    return pd.DataFrame({
+        "provider_id": _text_of(table["provider_id"], "text").to_numpy(),
+        "provider_name": _text_of(table["name"], "text").to_numpy(),
+        "contract_id": _text_of(table["contract_id"], "text").to_numpy(),
+        "contract_start": _text_of(table["contract_start"], "date").to_numpy(),
+        "contract_end": _text_of(table["contract_end"], "date").to_numpy(),
+        "contract_amount": _text_of(table["contract_amount"], "money").to_numpy(),
+        "contracted_beneficiaries": apply_mask(counts, hidden, threshold)["contracted_beneficiaries"].to_numpy(),
+    })
+
+
+def _public_catalog(catalog: pd.DataFrame) -> pd.DataFrame:
+    table = catalog.sort_values("item_code", kind="stable")
+    return pd.DataFrame({
+        "item_code": _text_of(table["item_code"], "text").to_numpy(),
+        "category": _text_of(table["category"], "text").to_numpy(),
+        "name": _text_of(table["name"], "text").to_numpy(),
+        "unit": _text_of(table["unit"], "text").to_numpy(),
+        "guide_price": _text_of(table["guide_price"], "money").to_numpy(),
+        "standard_minutes": _text_of(table["standard_minutes"], "text").to_numpy(),
+    })
+

@@ -1,0 +1,229 @@
+"""Publishing a quarter: the public record under `site/disclosures/<region>/<quarter>/`.
+
+A published quarter is its public tables (CSV without personal data, small counts suppressed), an
+OCDS release package of its contracts and payments, a Frictionless `datapackage.json`, and a
+`manifest.json` (sha256 of every input, result and output, the rules and their fingerprint, the
+code version, the publication time and the revision history). Pages are rendered from these files
+only (`pages`), so they are deterministic.
+
+The public record never changes silently:
+
+- Publishing results whose public files are identical to the published ones changes no byte
+  (nothing is written, the publication time is kept).
+- Changed results need `revise=True` and a reason: the previous version moves to `v<N>/` inside
+  the quarter (its own address, still readable) and the new version carries a revision notice.
+- Publishing is atomic. `site/disclosures` is a symbolic link to a complete generation under
+  `site/.disclosures/`; a publish builds the next generation beside it (hard links to unchanged
+  files, new files written fresh) and then swaps the link with one `rename`. A publish killed at
+  any point leaves the link on the previous, intact generation; the leftovers are removed by the
+  next publish.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from scoring import __version__
+from scoring.inputs.layer import ValidatedLayer, read_validated
+from scoring.inputs.rules import Rules
+from scoring.outputs.formats import csv_bytes, json_bytes, public_files, read_public_csv, sha256
+from scoring.outputs.pages import render_pages
+from scoring.outputs.public import public_tables
+from scoring.outputs.results import RESULT_NAMES, ResultsLayer, read_results
+from scoring.outputs.store import MANIFEST, PROVINCES, Store, now_text, read_manifest, write_file
+from scoring.refusal import Code, Refusal
+
+# publishing --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    region: str
+    quarter: str
+    status: str  # published, unchanged, revised
+    version: int
+    path: Path
+    changes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Candidate:
+    """One quarter ready to publish: its run record and public tables."""
+
+    run: dict
+    rules: Rules
+    tables: dict[str, pd.DataFrame]
+    results: dict[str, str]  # sha256 of the result files it was made from
+
+
+def candidate_from_layers(validated: ValidatedLayer, results: ResultsLayer) -> Candidate:
+    """A quarter ready to publish: public tables from its results layer, with the rules the
+    results were made with (run.json) and the region's typed providers and catalog."""
+    rules = results.rules
+    tables = {name: results.table(name) for name in RESULT_NAMES}
+    public = public_tables(tables, validated.table("providers"), validated.table("catalog"), rules)
+    return Candidate(results.record, rules, public, results.hashes())
+
+
+def publish_many(site_dir: Path, candidates: list[Candidate], revise: bool = False,
+                 reason: str | None = None, now: str | None = None,
+                 province: dict | None = None) -> list[Outcome]:
+    """Publish several quarters in one atomic step (all or none). Quarters whose public files are
+    unchanged are left alone; if all are (and the province record, if any, is too), nothing is
+    written at all. `province` ({"slug", "name", "quarter", "counties"}) records which counties
+    make up a province's quarter, for its overview page."""
+    store = Store(site_dir)
+    current = store.current()
+    province_file = province_bytes = None
+    if province is not None:
+        province_file = f"{PROVINCES}/{province['slug']}/{province['quarter']}.json"
+        province_bytes = json_bytes(province)
+    plans = []
+    for candidate in candidates:
+        run = candidate.run
+        quarter_dir = (current / run["region"] / run["quarter"]) if current else None
+        previous = read_manifest(quarter_dir) if quarter_dir else None
+        published_at = previous["published_at"] if previous else (now or now_text())
+        files = public_files(candidate.tables, run, candidate.rules, published_at)
+        outputs = {name: sha256(data) for name, data in files.items()}
+        if previous and previous["outputs"] == outputs:
+            plans.append((candidate, None, previous, Outcome(
+                run["region"], run["quarter"], "unchanged", previous["version"],
+                store.link / run["region"] / run["quarter"])))
+            continue
+        if previous and not revise:
+            changed = "、".join(sorted(n for n in outputs if previous["outputs"].get(n) != outputs[n]))
+            raise Refusal(
+                Code.NEEDS_REVISION,
+                f"{run['region_name']} {run['quarter']} 已于 {previous['published_at']} 公布,"
+                f"新的结果与已公布的不同({changed})。公布的结果只能以更正的方式改动。",
+                f"请核实后运行 scoring publish <区域目录> --quarter {run['quarter']} --revise "
+                "--reason \"更正原因\"。 (Already published; changed results need --revise --reason.)")
+        if previous and not (reason or "").strip():
+            raise Refusal(Code.REVISION_WITHOUT_REASON, "更正必须说明原因。",
+                          "请加 --reason \"更正原因\"。 (--revise needs --reason.)")
+        plans.append((candidate, files, previous, None))
+    province_same = province is None or (
+        current is not None and (current / province_file).is_file()
+        and (current / province_file).read_bytes() == province_bytes)
+    if all(outcome is not None for *_, outcome in plans) and province_same:
+        return [outcome for *_, outcome in plans]
+
+    moment = now or now_text()
+    outcomes = []
+    with store.transaction() as generation:
+        for candidate, files, previous, outcome in plans:
+            if outcome is not None:
+                outcomes.append(outcome)
+                continue
+            outcomes.append(_write_quarter(generation, candidate, files, previous, moment,
+                                           (reason or "").strip()))
+        if province is not None:
+            write_file(generation / province_file, province_bytes)
+        render_pages(generation, regions={o.region for o in outcomes if o.status != "unchanged"})
+    for outcome in outcomes:
+        outcome.path = store.link / outcome.region / outcome.quarter
+    return outcomes
+
+
+def _write_quarter(generation: Path, candidate: Candidate, files: dict[str, bytes],
+                   previous: dict | None, moment: str, reason: str) -> Outcome:
+    run = candidate.run
+    quarter_dir = generation / run["region"] / run["quarter"]
+    version, history, changes = 1, [], []
+    if previous:
+        version = previous["version"] + 1
+        archive = quarter_dir / f"v{previous['version']}"
+        archive.mkdir(parents=True)
+        for entry in sorted(quarter_dir.iterdir()):
+            if not re.fullmatch(r"v\d+", entry.name):
+                os.rename(entry, archive / entry.name)
+        history = previous.get("history", [])
+        changes = describe_changes(archive, candidate.tables)
+        files = public_files(candidate.tables, run, candidate.rules, moment)
+    history = [*history, {"version": version, "published_at": moment,
+                          "reason": reason if previous else "", "changes": changes}]
+    for name, data in files.items():
+        write_file(quarter_dir / name, data)
+    manifest = {
+        "region": run["region"], "region_name": run["region_name"],
+        "region_code": run["region_code"], "quarter": run["quarter"],
+        "version": version, "published_at": moment, "code_version": __version__,
+        "rules_fingerprint": candidate.rules.fingerprint(),
+        "rules": candidate.rules.model_dump(mode="json"),
+        "inputs": run["inputs"], "inputs_fingerprint": run["inputs_fingerprint"],
+        "results": candidate.results,
+        "outputs": {name: sha256(data) for name, data in files.items()},
+        "history": history,
+    }
+    write_file(quarter_dir / MANIFEST, json_bytes(manifest))
+    status = "revised" if previous else "published"
+    return Outcome(run["region"], run["quarter"], status, version, quarter_dir, changes)
+
+
+def describe_changes(old_dir: Path, new: dict[str, pd.DataFrame]) -> list[str]:
+    """What a revision changes, per provider and per file, in plain Chinese (no personal data)."""
+    lines = []
+    old_scores = read_public_csv(old_dir / "scores.csv").set_index("provider_id")
+    old_pay = read_public_csv(old_dir / "payments.csv").set_index("provider_id")
+    new_scores = new["scores"].set_index("provider_id")
+    new_pay = new["payments"].set_index("provider_id")
+    for pid in new_scores.index:
+        name = new_scores.at[pid, "provider_name"]
+        if pid not in old_scores.index:
+            lines.append(f"新增机构 {name}")
+            continue
+        parts = []
+        for column, label in (("score", "综合得分"), ("grade", "等级")):
+            before, after = old_scores.at[pid, column], new_scores.at[pid, column]
+            if before != after:
+                parts.append(f"{label} {before or '—'} → {after or '—'}")
+        for column, label in (("release", "拨付"), ("withheld", "暂扣")):
+            before = old_pay.at[pid, column] if pid in old_pay.index else ""
+            after = new_pay.at[pid, column]
+            if before != after:
+                parts.append(f"{label} {before or '—'} → {after or '—'} 元")
+        if parts:
+            lines.append(f"{name}:" + ";".join(parts))
+    for name, table in new.items():
+        path = old_dir / f"{name}.csv"
+        if path.is_file() and path.read_bytes() != csv_bytes(table):
+            lines.append(f"数据文件 {name}.csv 有改动")
+    return lines
+
+
+def province_name(province_dir: Path) -> str:
+    """The province's display name: `name` in its province.yaml, else the directory's name."""
+    path = Path(province_dir) / "province.yaml"
+    if path.is_file():
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if isinstance(data, dict) and data.get("name"):
+            return str(data["name"])
+    return Path(province_dir).name
+
+
+def publish_province(province_dir: Path, quarter, layers: list[tuple[Path, Path, Path]],
+                     site_dir: Path, revise: bool = False,
+                     reason: str | None = None) -> tuple[list[Outcome], list[str]]:
+    """Publish every scored county of a province and its overview page in one atomic step.
+    `layers` holds (county directory, validated layer, results layer) for each county; counties
+    that cannot be published (errors, not scored, stale) are returned with the reason."""
+    candidates, skipped = [], []
+    for region, validated_dir, results_dir in layers:
+        try:
+            validated = read_validated(validated_dir, region)
+            candidates.append(candidate_from_layers(validated, read_results(results_dir, validated)))
+        except Refusal as refusal:
+            skipped.append(f"{Path(region).name}:{refusal}")
+    if not candidates:
+        raise Refusal(Code.NOTHING_TO_PUBLISH,
+                      f"{Path(province_dir).name} {quarter} 没有可以公布的县:" + ";".join(skipped))
+    province = {"slug": Path(province_dir).name, "name": province_name(province_dir),
+                "quarter": str(quarter), "counties": sorted(c.run["region"] for c in candidates)}
+    return publish_many(site_dir, candidates, revise=revise, reason=reason, province=province), skipped

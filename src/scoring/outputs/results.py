@@ -1,0 +1,153 @@
+"""The results layer on disk: a quarter's result tables, the evidence behind them and its record.
+
+`build/results/<region>/<quarter>/` holds SPEC.md's result tables (`scores.csv`,
+`satisfaction.csv`, `payments.csv`, `spending.csv`: the stable interface outside users read),
+`trace/` (the rows behind every number; personal data, so it never leaves build/), a hard link to
+the validated layer's `validation.csv` and `accounting.csv`, and `run.json`: the rules actually
+used (an evaluator's what-if overrides included), the validated layer it was made from, and the
+sha256 of every file written. Nothing written here carries a timestamp, so the same inputs give
+byte-identical results.
+
+Later stages (the finance workbook, publishing) open it with `read_results`, which refuses when
+the layer is missing or was made from another validated layer than the current one. The rules
+they apply are the ones in `run.json`, so a what-if override reaches every output or none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from scoring import __version__
+from scoring.engine.pipeline import QuarterResults
+from scoring.inputs.layer import REPORT_FILES, ValidatedLayer, digest, file_sha256, replace_dir
+from scoring.inputs.rules import Rules
+from scoring.refusal import Code, Refusal
+
+RESULT_NAMES = ("scores", "satisfaction", "payments", "spending")
+RUN_FILE = "run.json"
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> None:
+    """A result table as SPEC.md says: UTF-8, one header row, "\\n" line ends."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+
+
+def write_results(results: QuarterResults, out_dir: Path, validated: ValidatedLayer) -> dict:
+    """Write the results layer of one quarter into `out_dir` (aside, then renamed into place);
+    return its record (`run.json`)."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    aside = out_dir.parent / f".{out_dir.name}.{uuid.uuid4().hex[:12]}"
+    aside.mkdir()
+    try:
+        written = []
+        for name, table in results.tables().items():
+            write_csv(table, aside / f"{name}.csv")
+            written.append(aside / f"{name}.csv")
+        for name, table in results.evidence.tables().items():
+            write_csv(table, aside / "trace" / f"{name}.csv")
+            written.append(aside / "trace" / f"{name}.csv")
+        for name in REPORT_FILES:  # the validated layer's report, where SPEC.md lists it
+            _link_or_copy(validated.path / name, aside / name)
+        record = {
+            "region": results.region, "region_name": results.region_name,
+            "region_code": results.region_code, "quarter": str(results.quarter),
+            "code_version": __version__,
+            "rules_fingerprint": results.rules.fingerprint(),
+            "rules": results.rules.model_dump(mode="json"),
+            "validated_fingerprint": validated.fingerprint,
+            "inputs": validated.record["inputs"],
+            "inputs_fingerprint": validated.record["inputs_fingerprint"],
+            "outputs": {p.relative_to(aside).as_posix(): file_sha256(p) for p in written},
+        }
+        (aside / RUN_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True)
+                                      + "\n", encoding="utf-8")
+        replace_dir(aside, out_dir)
+    except BaseException:
+        shutil.rmtree(aside, ignore_errors=True)
+        raise
+    return record
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or one without hard links
+        shutil.copyfile(source, target)
+
+
+RESULT_DTYPES = {"gradable": "bool", "small_sample": "bool"}
+COUNT_COLUMNS = {
+    "required_months", "months_met", "visits_completed", "records_capped", "surveys", "satisfied",
+    "inspections", "inspections_passed", "falsified_findings", "tickets", "tickets_in_time",
+    "substantiated_complaints", "n1", "n2", "n3", "n4", "n5", "completed_services",
+    "contract_days", "contract_days_in_quarter",
+}
+
+
+def read_result(out_dir: str | Path, name: str) -> pd.DataFrame:
+    """A result table as written: decimals stay strings, counts become integers."""
+    table = pd.read_csv(Path(out_dir) / f"{name}.csv", dtype=str, keep_default_na=False,
+                        encoding="utf-8")
+    for column in table.columns:
+        if column in RESULT_DTYPES:
+            table[column] = table[column] == "True"
+        elif column in COUNT_COLUMNS:
+            table[column] = table[column].astype("int64")
+    return table
+
+
+@dataclass
+class ResultsLayer:
+    path: Path
+    record: dict
+
+    @cached_property
+    def rules(self) -> Rules:
+        return Rules.model_validate(self.record["rules"])
+
+    def table(self, name: str) -> pd.DataFrame:
+        return read_result(self.path, name)
+
+    def trace(self, name: str) -> pd.DataFrame:
+        return pd.read_csv(self.path / "trace" / f"{name}.csv", dtype=str, keep_default_na=False)
+
+    def hashes(self) -> dict[str, str]:
+        """sha256 of the result tables, as run.json recorded them."""
+        return {f"{name}.csv": self.record["outputs"][f"{name}.csv"] for name in RESULT_NAMES}
+
+
+def read_results(out_dir: Path, validated: ValidatedLayer) -> ResultsLayer:
+    """Open the results layer at `out_dir`; refuse when it is missing or was made from another
+    validated layer than `validated`."""
+    out_dir = Path(out_dir)
+    region, quarter = validated.record["region"], validated.record["quarter"]
+    where = validated.record.get("region_dir") or "<区域目录>"
+    run_file = out_dir / RUN_FILE
+    if not run_file.is_file() or not all((out_dir / f"{n}.csv").is_file() for n in RESULT_NAMES):
+        raise Refusal(Code.NOT_SCORED, f"{region} {quarter} 尚未评分(找不到 {out_dir / RUN_FILE})。",
+                      f"请先运行:scoring run {where} --quarter {quarter}")
+    try:
+        record = json.loads(run_file.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:
+        raise Refusal(Code.LAYER_UNREADABLE, f"{run_file} 无法读取({exc})。",
+                      f"请重新运行:scoring run {where} --quarter {quarter}") from exc
+    if record.get("validated_fingerprint") != validated.fingerprint:
+        raise Refusal(Code.RESULTS_STALE,
+                      f"{region} {quarter} 的评分结果不是由当前的校验结果算出的(输入或程序在评分之后有改动),"
+                      "现有结果已过时。",
+                      f"请重新运行:scoring run {where} --quarter {quarter}")
+    return ResultsLayer(out_dir, record)
+
+
+def results_fingerprint(record: dict) -> str:
+    return digest(record["outputs"])

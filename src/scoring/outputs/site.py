@@ -1,0 +1,176 @@
+"""Building the public site: `mkdocs build --strict`, then checks of what was built.
+
+Before the build: the disclosure pages exist (an empty site says nothing is published yet) and the
+local copy of plotly.js is in the docs tree (from the plotly package: no CDN). After it: every
+relative link and script resolves inside the built site, nothing refers to another host, and the
+privacy scan finds no roster name, ID number or phone number anywhere in the output; any finding
+fails the build with its file and line.
+"""
+
+from __future__ import annotations
+
+import http.server
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import plotly
+import yaml
+
+from scoring.outputs.pages import render_pages
+from scoring.outputs.privacy import Finding, Roster, roster_from_data, scan_tree
+from scoring.outputs.store import Store
+from scoring.refusal import Code, Refusal
+
+PLOTLY_JS = "assets/javascripts/plotly.min.js"
+
+
+@dataclass
+class BuildReport:
+    site_dir: Path
+    seconds: float
+    pages: int
+    findings: list[Finding] = field(default_factory=list)
+    heaviest: tuple[str, int] = ("", 0)  # page and its weight in bytes (with what it loads)
+
+
+def plotly_source() -> Path:
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def prepare(docs_dir: Path) -> None:
+    """The disclosure pages (rendered even when nothing is published) and plotly.min.js."""
+    docs_dir = Path(docs_dir)
+    store = Store(docs_dir)
+    current = store.current()
+    # Pages are a function of the published files and the templates: re-render them, so that a
+    # newer version of the templates shows on every published quarter; swap only if they changed.
+    try:
+        with store.transaction() as generation:
+            render_pages(generation)
+            if current is not None and _same_pages(current, generation):
+                raise _Unchanged
+    except _Unchanged:
+        pass
+    target = docs_dir / PLOTLY_JS
+    source = plotly_source()
+    if not target.is_file() or target.stat().st_size != source.stat().st_size:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+
+
+class _Unchanged(Exception):
+    pass
+
+
+def _same_pages(old: Path, new: Path) -> bool:
+    def pages(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.md")}
+
+    return pages(old) == pages(new)
+
+
+def config_paths(config: Path) -> tuple[Path, Path]:
+    """docs_dir and site_dir of an mkdocs.yml, resolved against its folder."""
+    config = Path(config)
+    text = config.read_text(encoding="utf-8")
+    settings = yaml.load(text, Loader=yaml.BaseLoader)  # the file may hold !! tags; only paths matter
+    base = config.resolve().parent
+    return base / settings.get("docs_dir", "docs"), base / settings.get("site_dir", "site")
+
+
+def build(config: Path = Path("mkdocs.yml"), data_roots: list[Path] | None = None,
+          roster: Roster | None = None) -> BuildReport:
+    """`mkdocs build --strict`, then the link and privacy checks; a Refusal (site_build_failed) on any problem."""
+    config = Path(config).resolve()
+    docs_dir, site_dir = config_paths(config)
+    prepare(docs_dir)
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean", "-f", str(config)],
+        cwd=config.parent, capture_output=True, text=True,
+    )
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        lines = [line for line in (result.stderr + result.stdout).splitlines()
+                 if "WARNING" in line or "ERROR" in line or "Error" in line]
+        raise Refusal(Code.SITE_BUILD_FAILED, "mkdocs build --strict 失败:\n" + "\n".join(lines[-30:] or [result.stderr[-3000:]]))
+    problems = check_links(site_dir)
+    if problems:
+        raise Refusal(Code.SITE_BUILD_FAILED, "网站中有无法打开的链接或外部资源:\n" + "\n".join(problems[:30]))
+    if roster is None:
+        roster = roster_from_data(data_roots if data_roots is not None else [config.parent / "data"])
+    findings = scan_tree(site_dir, roster) + scan_tree(docs_dir / "disclosures", roster)
+    if findings:
+        shown = "\n".join(str(f) for f in findings[:30])
+        more = f"\n……共 {len(findings)} 处" if len(findings) > 30 else ""
+        raise Refusal(Code.SITE_BUILD_FAILED, 
+            f"隐私扫描发现个人信息,网站不能发布(Privacy scan failed):\n{shown}{more}\n"
+            "请找出它从哪个输入进入了公开数据,改正后重新公布。")
+    pages = sorted(site_dir.rglob("*.html"))
+    return BuildReport(site_dir, seconds, len(pages), findings, heaviest_page(site_dir))
+
+
+REFERENCE = re.compile(r"""(?:href|src)\s*=\s*["']([^"'#?]*)""", re.IGNORECASE)
+EXTERNAL_LOAD = re.compile(
+    r"""<(?:script|img|iframe|link|source|video|audio)\b[^>]*\b(?:src|href)\s*=\s*["'](?:https?:)?//""",
+    re.IGNORECASE)
+
+
+def check_links(site_dir: Path) -> list[str]:
+    """Relative references that do not resolve, and anything loaded from another host."""
+    problems = []
+    site_dir = Path(site_dir)
+    for page in sorted(site_dir.rglob("*.html")):
+        if page.name == "404.html" and page.parent == site_dir:
+            continue  # served by a web server for any address: its links are absolute on purpose
+        text = page.read_text(encoding="utf-8")
+        where = page.relative_to(site_dir).as_posix()
+        for match in EXTERNAL_LOAD.finditer(text):
+            problems.append(f"{where}: 外部资源 {match.group(0)[:80]}")
+        for target in REFERENCE.findall(text):
+            if not target or re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE) or target.startswith("//"):
+                continue
+            resolved = (page.parent / target).resolve()
+            if target.endswith("/"):
+                resolved = resolved / "index.html"
+            if not resolved.exists():
+                problems.append(f"{where}: 链接 {target} 不存在")
+    return problems
+
+
+def page_weight(site_dir: Path, page: Path) -> int:
+    """Bytes of a page and of the local scripts, styles and images it loads."""
+    text = page.read_text(encoding="utf-8")
+    total = page.stat().st_size
+    for target in set(re.findall(r"""<(?:script|img)\b[^>]*\bsrc=["']([^"'#?]+)""", text)) | set(
+            re.findall(r"""<link\b[^>]*\bhref=["']([^"'#?]+\.css)""", text)):
+        path = (page.parent / target).resolve()
+        if path.is_file():
+            total += path.stat().st_size
+    return total
+
+
+def heaviest_page(site_dir: Path) -> tuple[str, int]:
+    weights = [(page_weight(site_dir, p), p.relative_to(site_dir).as_posix())
+               for p in Path(site_dir).rglob("*.html")]
+    if not weights:
+        return "", 0
+    weight, name = max(weights)
+    return name, weight
+
+
+def serve(site_dir: Path, port: int = 8000, host: str = "127.0.0.1") -> None:  # pragma: no cover
+    """Serve the built site on localhost until interrupted (a plain static server)."""
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(site_dir))
+    with http.server.ThreadingHTTPServer((host, port), handler) as server:
+        print(f"http://{host}:{port}/index.html  (Ctrl+C 停止)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
