@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from scoring.inputs.rules import Rules
+from scoring.inputs.schema import DAY_UNIT
 
-DAY_UNIT = "天"
 
 
 def visits(services: pd.DataFrame, catalog: pd.DataFrame, months: pd.DataFrame) -> pd.DataFrame:

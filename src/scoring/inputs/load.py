@@ -15,6 +15,8 @@ values; `validate` uses them and reports what they could not read.
 
 from __future__ import annotations
 
+import csv
+import io
 import functools
 import re
 import zipfile
@@ -328,9 +330,6 @@ def _split_with_arrow(
 
 def _split_with_python(data: bytes, delimiter: str) -> tuple[list[str], pd.DataFrame, np.ndarray, list]:
     """The same as `_split_with_arrow`, with the standard library's lenient csv reader."""
-    import csv
-    import io
-
     reader = csv.reader(io.StringIO(data.decode("utf-8", errors="replace"), newline=""),
                         delimiter=delimiter)
     limit = csv.field_size_limit()
@@ -441,7 +440,7 @@ def _corrupt(name: str, detail: str) -> Problem:
 def _xlsx_rows(path: Path) -> tuple[list[tuple[list[str], int]], list[tuple[int, int]]]:
     """The non-blank rows of the first sheet as (cell texts, Excel row), and the (first, last)
     rows of its merged ranges."""
-    import openpyxl
+    import openpyxl  # a quarter of a second to import: only .xlsx inputs pay for it
 
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:

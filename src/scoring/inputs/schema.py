@@ -58,6 +58,7 @@ class FileSpec:
 
 
 UNITS = ("次", "小时", "天")
+DAY_UNIT = "天"  # a service counted in days (hospital escort): hours are units x hours_per_day
 STATUSES = ("completed", "cancelled", "no_show")
 CHANNELS = ("wechat", "phone", "hotline", "proactive")
 HOSPITAL_LEVELS = ("township", "county", "city")

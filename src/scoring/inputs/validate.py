@@ -36,7 +36,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scoring.engine.hours import DAY_UNIT
 from scoring.inputs.identity import birth_dates, valid_id_numbers, valid_phones
 from scoring.inputs.load import (
     ROW, LoadedFile, load_input, parse_choices, parse_dates, parse_integers, parse_money,
@@ -45,7 +44,7 @@ from scoring.inputs.load import (
 from scoring.inputs.months import Quarter
 from scoring.inputs.problems import Rule, Severity, problems_frame, report
 from scoring.inputs.rules import RegionConfig, load_region_config
-from scoring.inputs.schema import FILES, VALUE_LABELS, Column, Kind
+from scoring.inputs.schema import DAY_UNIT, FILES, VALUE_LABELS, Column, Kind
 
 ACCOUNTING_COLUMNS = ["file", "rows_read", "rows_used", "rows_rejected"]
 
