@@ -1,7 +1,16 @@
-"""The newcomer's one command, `scoring demo`, run for real in a copy of the project."""
+"""The newcomer's one command, `scoring demo`, run for real in a copy of the project, from a plain
+(not editable) install of the package: the notebooks and templates ship inside it.
+
+The sample regions' result tables and public tables are byte-identical to the ones recorded in
+tests/expected/sample_outputs.json (made before the saved layers were introduced): a change to
+any published number must be deliberate, and show here.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -21,7 +30,15 @@ def test_demo_scores_pays_publishes_and_builds_every_sample_quarter(tmp_path):
                         ignore=shutil.ignore_patterns("disclosures", ".disclosures*", "plotly.min.js"))
     shutil.copy(ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
     before = file_hashes(tmp_path / "data")
-    result = subprocess.run([sys.executable, "-m", "scoring", "demo"], cwd=tmp_path,
+    installed = tmp_path / "installed"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                    "--target", str(installed), str(ROOT)], check=True, capture_output=True, timeout=600)
+    env = {**os.environ, "PYTHONPATH": str(installed)}
+    where = subprocess.run([sys.executable, "-c", "import scoring, scoring.orchestration.run as r; "
+                            "print(scoring.__file__); print(r.NOTEBOOKS)"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout
+    assert where.count(str(installed)) == 2, where
+    result = subprocess.run([sys.executable, "-m", "scoring", "demo"], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=1200)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert file_hashes(tmp_path / "data") == before, "inputs are never modified"
@@ -33,3 +50,14 @@ def test_demo_scores_pays_publishes_and_builds_every_sample_quarter(tmp_path):
             assert (tmp_path / "site/disclosures" / region / quarter / "manifest.json").is_file()
     assert (tmp_path / "build/site/index.html").is_file()
     assert "隐私扫描未发现个人信息" in result.stdout
+
+    expected = json.loads((ROOT / "tests/expected/sample_outputs.json").read_text(encoding="utf-8"))
+    assert sample_outputs(tmp_path) == expected
+
+
+def sample_outputs(project: Path) -> dict[str, str]:
+    """sha256 of the sample regions' result tables and public tables (not the manifests, OCDS
+    packages or pages, which carry the publication time)."""
+    files = sorted((project / "build/results").glob("*/*/[a-z]*.csv")) + sorted(
+        (project / "site/disclosures").glob("*/*/*.csv"))
+    return {p.relative_to(project).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}

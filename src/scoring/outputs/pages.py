@@ -23,6 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from scoring.outputs import charts
+from scoring.inputs.methodology import rule_texts
 from scoring.inputs.months import Quarter
 from scoring.outputs.formats import read_public_csv
 from scoring.outputs.public import PUBLIC_TABLES
@@ -420,7 +421,9 @@ def rule_rows(rules: Rules) -> list[dict]:
     """Every rule with its value and whether the region set it (differs from the default)."""
     used = rules.model_dump(mode="json")
     default = Rules().model_dump(mode="json")
-    return [{"name": name, "value": _rule_text(value), "default": _rule_text(default.get(name)),
+    texts = rule_texts()
+    return [{"name": name, "title": texts[name].title, "explanation": texts[name].explanation,
+             "value": _rule_text(value), "default": _rule_text(default.get(name)),
              "overridden": value != default.get(name)} for name, value in used.items()]
 
 

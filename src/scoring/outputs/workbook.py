@@ -22,6 +22,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from scoring import __version__
 from scoring.engine.money import ZERO
 from scoring.inputs.layer import ValidatedLayer
+from scoring.inputs.methodology import rule_texts
 from scoring.inputs.months import Quarter
 from scoring.inputs.rules import Rules
 from scoring.outputs.formats import inert
@@ -184,12 +185,15 @@ def write_xlsx(rows: pd.DataFrame, deductions: pd.DataFrame, rules: Rules, info:
 
     # Sheet 规则: the rules actually used.
     sheet = book.add_worksheet("规则")
-    page_setup(sheet, [34, 60])
+    page_setup(sheet, [34, 40, 60])
     sheet.write_string(2, 0, "规则 rule", header)
     sheet.write_string(2, 1, "取值 value", header)
+    sheet.write_string(2, 2, "说明(METHODOLOGY.md)", header)
+    texts = rule_texts()
     for offset, (name, value) in enumerate(rules_rows(rules)):
         sheet.write_string(3 + offset, 0, name, cell)
         sheet.write_string(3 + offset, 1, value, cell)
+        sheet.write_string(3 + offset, 2, f"{texts[name].title}:{texts[name].explanation}", cell)
     sheet.write_string(4 + len(rules_rows(rules)), 0, f"规则指纹 {info.rules_fingerprint}", bold)
     book.close()
 
