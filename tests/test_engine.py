@@ -7,6 +7,7 @@ The quarter is 2026Q2: April (30 days), May (31), June (30); 91 days.
 from __future__ import annotations
 
 from decimal import Decimal
+from decimal import Decimal as D
 
 import pandas as pd
 import pytest
@@ -24,9 +25,9 @@ def worked_tables() -> dict[str, pd.DataFrame]:
     return {
         "providers": typed.providers(
             # 36,500 yuan over 365 days: 91 days in Q2 -> amount due 9,100.00
-            ("P1", "甲社工中心", "HT-1", "2026-01-01", "2026-12-31", "36500.00", 3),
+            ("P1", "甲社工中心", "HT-1", "2026-01-01", "2026-12-31", D("36500.00"), 3),
             # 73,000 yuan over 2026-05-15..2027-05-14 (365 days): 47 days in Q2 -> 9,400.00
-            ("P2", "乙养老服务社", "HT-2", "2026-05-15", "2027-05-14", "73000.00", 1),
+            ("P2", "乙养老服务社", "HT-2", "2026-05-15", "2027-05-14", D("73000.00"), 1),
         ),
         "catalog": typed.catalog(),
         "beneficiaries": typed.beneficiaries(
@@ -74,10 +75,10 @@ def worked_tables() -> dict[str, pd.DataFrame]:
         ),
         "inspections": typed.inspections(
             # P1: 2 pass of 4 -> 50; one falsified; money deductions 100.00 + 200.50
-            ("I1", "R01", "pass", "0.00"),
-            ("I2", "R04", "pass", "0.00"),
-            ("I3", "R05", "poor", "100.00"),
-            ("I4", "R08", "falsified", "200.50"),
+            ("I1", "R01", "pass", D("0.00")),
+            ("I2", "R04", "pass", D("0.00")),
+            ("I3", "R05", "poor", D("100.00")),
+            ("I4", "R08", "falsified", D("200.50")),
         ),
     }
 
@@ -96,27 +97,27 @@ def test_required_months_hours_and_volume():
     # required months: B1 x3, B2 x2 (May, June), B3 x1 (April) = 6
     assert p1["required_months"] == 6
     # required hours R = 3x3 + 2x1 + 1x2 = 13; delivered D = 1.5 + 2 + 5 + (1 + 1) + 2 = 12.5
-    assert p1["hours_required"] == "13.00"
-    assert p1["hours_delivered"] == "12.50"
+    assert p1["hours_required"] == D("13.00")
+    assert p1["hours_delivered"] == D("12.50")
     assert p1["records_capped"] == 1
     # H = 100 x 12.5 / 13 = 96.1538...
-    assert p1["hours_score"] == "96.15"
+    assert p1["hours_score"] == D("96.15")
     # met: B1 April, B1 June, B2 May, B3 April = 4 of 6
     assert p1["months_met"] == 4
-    assert p1["volume_score"] == "66.67"
+    assert p1["volume_score"] == D("66.67")
 
 
 def test_quality_components_and_composite():
     p1 = row(run(worked_tables()).scores, "P1")
-    assert p1["satisfaction_component"] == "70.00"
-    assert p1["inspection_component"] == "50.00"
-    assert p1["complaint_component"] == "50.00"  # 72 h exactly is in time, 80 h is not
+    assert p1["satisfaction_component"] == D("70.00")
+    assert p1["inspection_component"] == D("50.00")
+    assert p1["complaint_component"] == D("50.00")  # 72 h exactly is in time, 80 h is not
     # Q = 0.6 x 70 + 0.25 x 50 + 0.15 x 50 = 62
-    assert p1["quality_score"] == "62.00"
+    assert p1["quality_score"] == D("62.00")
     # deductions: 5 per falsified finding + 1 per substantiated complaint = 6
-    assert p1["point_deduction"] == "6.00"
+    assert p1["point_deduction"] == D("6.00")
     # S = 0.3 x 1250/13 + 0.3 x 200/3 + 0.4 x 62 - 6 = 67.6461... -> 67.65
-    assert p1["score"] == "67.65"
+    assert p1["score"] == D("67.65")
     assert p1["grade"] == "合格"
     assert p1["gradable"]
 
@@ -124,12 +125,12 @@ def test_quality_components_and_composite():
 def test_payment_release_and_withheld():
     payments = run(worked_tables()).payments
     p1 = row(payments, "P1")
-    assert p1["amount_due"] == "9100.00"
-    assert p1["payout_ratio"] == "0.85"
-    assert p1["monetary_deduction"] == "300.50"
+    assert p1["amount_due"] == D("9100.00")
+    assert p1["payout_ratio"] == D("0.85")
+    assert p1["monetary_deduction"] == D("300.50")
     # 9,100.00 x 0.85 - 300.50 = 7,434.50
-    assert p1["release"] == "7434.50"
-    assert p1["withheld"] == "1665.50"
+    assert p1["release"] == D("7434.50")
+    assert p1["withheld"] == D("1665.50")
     assert p1["status"] == "preliminary"
 
 
@@ -138,11 +139,11 @@ def test_contract_starting_mid_quarter_without_surveys_is_held():
     p2 = row(results.scores, "P2")
     assert p2["required_months"] == 1  # June only: May is not wholly inside the contract
     assert not p2["gradable"]
-    assert p2["grade"] == "" and p2["score"] == ""
+    assert p2["grade"] == "" and p2["score"] is None
     assert "回访" in p2["reason"]
     pay = row(results.payments, "P2")
-    assert pay["amount_due"] == "9400.00"
-    assert pay["release"] == "0.00" and pay["withheld"] == "9400.00"
+    assert pay["amount_due"] == D("9400.00")
+    assert pay["release"] == D("0.00") and pay["withheld"] == D("9400.00")
     assert pay["status"] == "held"
 
 
@@ -154,44 +155,44 @@ def test_escort_days_and_care_tiers_when_rules_define_them():
     results = run(worked_tables(), rules)
     p2 = row(results.scores, "P2")
     # escort days count units x 8 h: D = 3 + 16 = 19 h against R = 3 h
-    assert p2["hours_delivered"] == "19.00"
+    assert p2["hours_delivered"] == D("19.00")
     pay = row(results.payments, "P2")
-    assert pay["escort_subsidy"] == "300.00"  # 2 person-days x 150 (county)
-    assert pay["care_allowance"] == "450.00"  # B4 半护理, 3 fully enrolled months x 150
-    assert row(results.payments, "P1")["escort_subsidy"] == "0.00"
+    assert pay["escort_subsidy"] == D("300.00")  # 2 person-days x 150 (county)
+    assert pay["care_allowance"] == D("450.00")  # B4 半护理, 3 fully enrolled months x 150
+    assert row(results.payments, "P1")["escort_subsidy"] == D("0.00")
     # spending = releases + optional lines = 7,434.50 + 0 + 300 + 450
-    assert results.spending.loc[0, "spend"] == "8184.50"
+    assert results.spending.loc[0, "spend"] == D("8184.50")
 
 
 def test_optional_lines_are_empty_without_rules():
     pay = row(run(worked_tables()).payments, "P2")
-    assert pay["escort_subsidy"] == "" and pay["care_allowance"] == ""
+    assert pay["escort_subsidy"] is None and pay["care_allowance"] is None
 
 
 def test_spending_against_the_standard():
     spending = run(worked_tables()).spending.iloc[0]
     # enrolled on any day: April B1 B2 B3 B4, May B1 B2 B3 B4, June B1 B2 B4 -> E = 11/3
-    assert spending["avg_beneficiaries"] == "3.67"
-    assert spending["spend"] == "7434.50"
+    assert spending["avg_beneficiaries"] == D("3.67")
+    assert spending["spend"] == D("7434.50")
     # 7,434.50 x 4 / (11/3) = 8,110.36...
-    assert spending["per_capita_annual"] == "8110.36"
-    assert spending["per_capita_standard"] == "2000.00"
-    assert spending["ratio_to_standard"] == "4.0552"
+    assert spending["per_capita_annual"] == D("8110.36")
+    assert spending["per_capita_standard"] == D("2000.00")
+    assert spending["ratio_to_standard"] == D("4.0552")
     # 16 completed services; 12.5 + 19 = 31.5 hours
     assert spending["completed_services"] == 16
-    assert spending["spend_per_service"] == "464.66"
-    assert spending["spend_per_hour"] == "236.02"
+    assert spending["spend_per_service"] == D("464.66")
+    assert spending["spend_per_hour"] == D("236.02")
 
 
 def test_satisfaction_with_wilson_interval_and_small_sample():
     satisfaction = run(worked_tables()).satisfaction.set_index("provider_id")
     p1 = satisfaction.loc["P1"]
-    assert (p1["surveys"], p1["satisfied"], p1["rate"]) == (10, 7, "70.00")
+    assert (p1["surveys"], p1["satisfied"], p1["rate"]) == (10, 7, D("70.00"))
     # Wilson 95% for 7/10: 39.68% .. 89.22%
-    assert (p1["ci_low"], p1["ci_high"]) == ("39.68", "89.22")
+    assert (p1["ci_low"], p1["ci_high"]) == (D("39.68"), D("89.22"))
     assert p1["small_sample"]
     assert [p1[f"n{i}"] for i in range(1, 6)] == [1, 1, 1, 4, 3]
-    assert satisfaction.loc["P2", "surveys"] == 0 and satisfaction.loc["P2", "rate"] == ""
+    assert satisfaction.loc["P2", "surveys"] == 0 and satisfaction.loc["P2", "rate"] is None
     assert satisfaction.loc["ALL", "surveys"] == 10
 
 
@@ -200,7 +201,7 @@ def simple_tables(answers: list[int], inspections=None, complaints=None) -> dict
     visits = [(f"R{m}{i}", "B1", "P1", "C01", f"2026-{m:02d}-{3 + 9 * i:02d} 09:00", 1)
               for m in (4, 5, 6) for i in range(3)]
     return {
-        "providers": typed.providers(("P1", "甲", "HT-1", "2026-01-01", "2026-12-31", "36500.00", 1)),
+        "providers": typed.providers(("P1", "甲", "HT-1", "2026-01-01", "2026-12-31", D("36500.00"), 1)),
         "catalog": typed.catalog(),
         "beneficiaries": typed.beneficiaries(("B1", "特困", "P1", "2025-01-01", None)),
         "services": typed.services(*visits),
@@ -214,42 +215,42 @@ def test_half_up_rounding_at_005():
     # Q = satisfaction only = 100 x 193/320 = 60.3125; S = 30 + 30 + 0.4 x 60.3125 = 84.125
     # exactly, which rounds half-up to 84.13 (binary floats would give 84.12)
     scores = run(simple_tables([5] * 193 + [1] * 127)).scores
-    assert scores.loc[0, "score_raw"] == "84.1250"
-    assert scores.loc[0, "score"] == "84.13"
+    assert scores.loc[0, "score_raw"] == D("84.1250")
+    assert scores.loc[0, "score"] == D("84.13")
 
 
 def test_score_exactly_on_a_band_edge():
     # satisfaction 50 -> S = 60 + 20 = 80.00 exactly: 良好 (bands are "at least")
     scores = run(simple_tables([5, 1])).scores
-    assert (scores.loc[0, "score"], scores.loc[0, "grade"]) == ("80.00", "良好")
+    assert (scores.loc[0, "score"], scores.loc[0, "grade"]) == (D("80.00"), "良好")
 
 
 def test_grade_comes_from_the_rounded_score():
     # satisfaction 100 x 3999/8000 = 49.9875 -> S = 60 + 19.995 = 79.995 -> 80.00 -> 良好
     scores = run(simple_tables([5] * 3999 + [1] * 4001)).scores
-    assert (scores.loc[0, "score"], scores.loc[0, "grade"]) == ("80.00", "良好")
+    assert (scores.loc[0, "score"], scores.loc[0, "grade"]) == (D("80.00"), "良好")
 
 
 def test_falsified_finding_caps_the_grade():
-    inspections = typed.inspections(("I1", "R40", "falsified", "0.00"))
+    inspections = typed.inspections(("I1", "R40", "falsified", D("0.00")))
     scores = run(simple_tables([5] * 40, inspections=inspections)).scores
     # Q = (0.6 x 100 + 0.25 x 0) / 0.85 = 70.588...; S = 60 + 28.235... - 5 = 83.24 -> 良好,
     # capped at 合格
-    assert scores.loc[0, "score"] == "83.24"
+    assert scores.loc[0, "score"] == D("83.24")
     assert scores.loc[0, "grade_before_cap"] == "良好"
     assert scores.loc[0, "grade"] == "合格"
 
 
 def test_point_deduction_is_capped_at_20():
-    inspections = typed.inspections(*[(f"I{i}", "R40", "falsified", "10.00") for i in range(5)])
+    inspections = typed.inspections(*[(f"I{i}", "R40", "falsified", D("10.00")) for i in range(5)])
     complaints = typed.complaints(*[(f"T{i}", "P1", "2026-04-10 10:00", 1, "yes") for i in range(3)])
     scores = run(simple_tables([5] * 40, inspections, complaints)).scores
     # 5 x 5 + 3 x 1 = 28 points, capped at 20
-    assert scores.loc[0, "point_deduction"] == "20.00"
+    assert scores.loc[0, "point_deduction"] == D("20.00")
     # Q = (0.6 x 100 + 0.25 x 0 + 0.15 x 100) = 75; S = 60 + 30 - 20 = 70.00
-    assert scores.loc[0, "score"] == "70.00"
+    assert scores.loc[0, "score"] == D("70.00")
     pay = run(simple_tables([5] * 40, inspections, complaints)).payments.iloc[0]
-    assert pay["monetary_deduction"] == "50.00"
+    assert pay["monetary_deduction"] == D("50.00")
 
 
 def test_provider_with_no_required_months_is_not_gradable():
@@ -276,7 +277,7 @@ def test_a_sure_score_is_not_near_a_band_edge():
     assert not scores.loc[0, "near_band_edge"]
 
 
-@pytest.mark.parametrize("visits,expected", [(2, "66.67"), (3, "100.00"), (4, "100.00")])
+@pytest.mark.parametrize("visits,expected", [(2, D("66.67")), (3, D("100.00")), (4, D("100.00"))])
 def test_volume_counts_months_with_enough_visits(visits, expected):
     tables = simple_tables([5] * 40)
     april = tables["services"][tables["services"]["started_at"].dt.month == 4]

@@ -58,7 +58,8 @@ def test_quarter_page_has_every_section_with_tables_beside_charts(site):
 def test_method_page_is_generated_from_the_rules_used(site):
     xiajiang = (site.built / "disclosures/xiajiang/method.html").read_text(encoding="utf-8")
     huining = (site.built / "disclosures/huining/method.html").read_text(encoding="utf-8")
-    assert "<strong>本县设定</strong>" not in xiajiang and "住院陪护补贴" not in xiajiang
+    assert "<strong>本县设定</strong>" not in xiajiang and "住院陪护补贴(每人每天)" not in xiajiang
+    assert "住院陪护补贴标准(元/人·天)" in xiajiang and "按医院级别" in xiajiang  # every rule, named and explained
     # Huining overrides escort and care-tier rates: its page shows its own values
     assert "<strong>本县设定</strong>" in huining and "县级医院 150 元" in huining and "半护理 150 元" in huining
     # the revised quarter of `escaping` used other payout ratios: its own method page

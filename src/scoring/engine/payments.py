@@ -10,7 +10,8 @@ from decimal import Decimal
 
 import pandas as pd
 
-from scoring.engine.money import ZERO, text, to_decimal, yuan
+from scoring.engine.money import ZERO, round_half_up, to_decimal, yuan
+from scoring.engine.tables import conform
 from scoring.inputs.months import Quarter
 from scoring.engine.required import beneficiary_months
 from scoring.inputs.rules import Rules
@@ -84,25 +85,20 @@ def payment_table(
         if score["gradable"]:
             ratio = rules.payout_ratios[grade]
             release = max(ZERO, yuan(due * ratio - deduction))
-            status, ratio_text = PRELIMINARY, text(ratio)
+            status, payout_ratio = PRELIMINARY, round_half_up(ratio, 2)
         else:
-            release, status, ratio_text = ZERO, HELD, ""
+            release, status, payout_ratio = ZERO, HELD, None
         escort_subsidy = yuan(escort["escort_subsidy"].get(pid, ZERO)) if rules.escort_rates else None
         care_allowance = yuan(care["care_allowance"].get(pid, ZERO)) if rules.care_tier_rates else None
         rows.append({
-            "provider_id": pid, "contract_id": p["contract_id"], "amount_due": text(due),
-            "grade": grade, "payout_ratio": ratio_text, "monetary_deduction": text(deduction),
-            "release": text(release), "withheld": text(due - release),
-            "escort_subsidy": "" if escort_subsidy is None else text(escort_subsidy),
-            "care_allowance": "" if care_allowance is None else text(care_allowance),
+            "provider_id": pid, "contract_id": p["contract_id"], "amount_due": due,
+            "grade": grade, "payout_ratio": payout_ratio, "monetary_deduction": deduction,
+            "release": release, "withheld": yuan(due - release),
+            "escort_subsidy": escort_subsidy, "care_allowance": care_allowance,
             "status": status, "provider_name": p["name"], "contract_days": total_days,
             "contract_days_in_quarter": inside, "score": score["score"], "reason": score["reason"],
-            "escort_days": _number(escort["escort_days"].get(pid, 0)) if rules.escort_rates else "",
-            "care_months": int(care["care_months"].get(pid, 0)) if rules.care_tier_rates else "",
-            "total_to_pay": text(release + (escort_subsidy or ZERO) + (care_allowance or ZERO)),
+            "escort_days": float(escort["escort_days"].get(pid, 0)) if rules.escort_rates else None,
+            "care_months": int(care["care_months"].get(pid, 0)) if rules.care_tier_rates else None,
+            "total_to_pay": yuan(release + (escort_subsidy or ZERO) + (care_allowance or ZERO)),
         })
-    return pd.DataFrame(rows, columns=PAYMENT_COLUMNS)
-
-
-def _number(value: float) -> str:
-    return f"{value:g}"
+    return conform(pd.DataFrame(rows, columns=PAYMENT_COLUMNS), "payments")

@@ -1,7 +1,8 @@
 """The satisfaction report: rate of satisfied answers with a Wilson 95% interval, per provider
 and for the region (`ALL`), the 样本不足 flag, and the distribution of answers 1-5.
 
-Rates and interval bounds are percentages with 2 decimals, like the scores.
+Rates and interval bounds are percentages (Decimal, 2 decimals), like the scores; None without
+surveys.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import pandas as pd
 from scipy.stats import binomtest
 
-from scoring.engine.money import text
+from scoring.engine.money import round_half_up
+from scoring.engine.tables import conform
 from scoring.inputs.rules import Rules
 
 ALL = "ALL"
@@ -30,11 +32,12 @@ def _row(provider_id: str, answers: pd.Series, rules: Rules) -> dict:
     k = int((answers >= rules.satisfied_at_least).sum())
     counts = answers.value_counts()
     row = {"provider_id": provider_id, "surveys": n, "satisfied": k,
-           "rate": "", "ci_low": "", "ci_high": "", "small_sample": n < rules.min_surveys,
+           "rate": None, "ci_low": None, "ci_high": None, "small_sample": n < rules.min_surveys,
            **{f"n{i}": int(counts.get(i, 0)) for i in range(1, 6)}}
     if n:
         low, high = wilson(k, n)
-        row.update(rate=text(100 * k / n), ci_low=text(100 * low), ci_high=text(100 * high))
+        row.update(rate=round_half_up(100 * k / n), ci_low=round_half_up(100 * low),
+                   ci_high=round_half_up(100 * high))
     return row
 
 
@@ -45,4 +48,4 @@ def satisfaction_table(providers: pd.DataFrame, surveys: pd.DataFrame, rules: Ru
     rows = [_row(pid, by_provider.get(pid, empty), rules)
             for pid in sorted(providers["provider_id"])]
     rows.append(_row(ALL, surveys["overall"], rules))
-    return pd.DataFrame(rows, columns=SATISFACTION_COLUMNS)
+    return conform(pd.DataFrame(rows, columns=SATISFACTION_COLUMNS), "satisfaction")

@@ -7,6 +7,7 @@ and rounded half-up once; the bootstrap interval is computed in floats, as an es
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 
 import pandas as pd
@@ -20,7 +21,8 @@ from scoring.engine import hours
 from scoring.engine import quality
 
 from scoring.engine import volume
-from scoring.engine.money import round_half_up, text, to_decimal
+from scoring.engine.money import round_half_up, to_decimal
+from scoring.engine.tables import conform
 from scoring.inputs.months import Quarter
 from scoring.engine.required import quarter_months, required_months
 from scoring.inputs.rules import Rules
@@ -70,8 +72,9 @@ def gather_evidence(tables: dict[str, pd.DataFrame], quarter: Quarter, rules: Ru
     )
 
 
-def _fmt(value: Fraction | None, places: int = 2) -> str:
-    return "" if value is None else text(to_decimal(value), places)
+def _dec(value: Fraction | float | None, places: int = 2) -> Decimal | None:
+    """A score or a number of hours, rounded half-up once, to `places` decimals."""
+    return None if value is None else round_half_up(to_decimal(value), places)
 
 
 def _provider_row(provider: pd.Series, ev: Evidence, rules: Rules) -> dict:
@@ -105,19 +108,19 @@ def _provider_row(provider: pd.Series, ev: Evidence, rules: Rules) -> dict:
                                     (REASON_NO_SURVEYS, not counts["surveys"])) if missing]
     row = {
         "provider_id": pid, "provider_name": provider["name"], "required_months": n_months,
-        "hours_delivered": text(to_decimal(Fraction(delivered_seconds, 3600))),
-        "hours_required": text(to_decimal(required_hours)),
-        "hours_score": _fmt(hours_score), "volume_score": _fmt(volume_score),
-        "quality_score": _fmt(quality_score),
-        "satisfaction_component": _fmt(components["satisfaction"]),
-        "inspection_component": _fmt(components["inspections"]),
-        "complaint_component": _fmt(components["complaints"]),
-        "point_deduction": _fmt(deduction),
-        "score": "", "grade": "", "gradable": not reasons, "reason": "; ".join(reasons),
-        "score_ci_low": "", "score_ci_high": "", "near_band_edge": "",
+        "hours_delivered": _dec(Fraction(delivered_seconds, 3600)),
+        "hours_required": _dec(required_hours),
+        "hours_score": _dec(hours_score), "volume_score": _dec(volume_score),
+        "quality_score": _dec(quality_score),
+        "satisfaction_component": _dec(components["satisfaction"]),
+        "inspection_component": _dec(components["inspections"]),
+        "complaint_component": _dec(components["complaints"]),
+        "point_deduction": _dec(deduction),
+        "score": None, "grade": "", "gradable": not reasons, "reason": "; ".join(reasons),
+        "score_ci_low": None, "score_ci_high": None, "near_band_edge": None,
         "months_met": n_met, "visits_completed": len(records),
         "records_capped": int(records["capped"].sum()), **counts,
-        "score_raw": "", "grade_before_cap": "",
+        "score_raw": None, "grade_before_cap": "",
     }
     if reasons:
         return row
@@ -136,12 +139,11 @@ def _provider_row(provider: pd.Series, ev: Evidence, rules: Rules) -> dict:
         **_ticket_cells(tickets),
     )
     low, high = confidence.interval(evidence, rules, pid)
-    low_text, high_text = text(low), text(high)
     row.update({
-        "score": text(score), "score_raw": _fmt(raw, 4),
+        "score": _dec(score), "score_raw": _dec(raw, 4),
         "grade_before_cap": uncapped,
         "grade": grade.capped(uncapped, counts["falsified_findings"], rules),
-        "score_ci_low": low_text, "score_ci_high": high_text,
+        "score_ci_low": _dec(low), "score_ci_high": _dec(high),
         "near_band_edge": grade.near_band_edge(
             float(round_half_up(low)), float(round_half_up(high)), rules),
     })
@@ -178,7 +180,7 @@ def score_table(providers: pd.DataFrame, evidence: Evidence, rules: Rules) -> pd
     empty = Evidence(**{name: t.iloc[0:0] for name, t in evidence.tables().items()})
     rows = [_provider_row(p, by_provider.get(p["provider_id"], empty), rules)
             for _, p in ordered.iterrows()]
-    return pd.DataFrame(rows, columns=SCORE_COLUMNS)
+    return conform(pd.DataFrame(rows, columns=SCORE_COLUMNS), "scores")
 
 
 def score_providers(

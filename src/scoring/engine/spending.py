@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pandas as pd
 
-from scoring.engine.money import ZERO, round_half_up, text
+from scoring.engine.money import ZERO, round_half_up
+from scoring.engine.tables import conform
 from scoring.inputs.months import Quarter
 from scoring.engine.required import beneficiary_months
 from scoring.inputs.rules import Rules
@@ -21,7 +22,7 @@ SPENDING_COLUMNS = [
 
 
 def _money(column: pd.Series) -> Decimal:
-    return sum((Decimal(v) for v in column if v != ""), ZERO)
+    return sum((v for v in column if v is not None), ZERO)
 
 
 def average_beneficiaries(beneficiaries: pd.DataFrame, quarter: Quarter) -> Decimal:
@@ -43,16 +44,17 @@ def spending_table(
     per_capita = spend * 4 / enrolled if enrolled else None
     standard = rules.per_capita_standard
     hours = Decimal(int(delivered_seconds)) / Decimal(3600)
+    rounded = round_half_up
     row = {
-        "spend": text(spend),
-        "avg_beneficiaries": text(enrolled),
-        "per_capita_annual": "" if per_capita is None else text(per_capita),
-        "per_capita_standard": text(standard),
-        "ratio_to_standard": "" if per_capita is None else text(per_capita / standard, 4),
-        "spend_per_service": text(spend / completed_services) if completed_services else "",
-        "spend_per_hour": text(spend / hours) if hours else "",
-        "difference_to_standard": "" if per_capita is None else text(round_half_up(per_capita) - standard),
-        "release": text(release), "escort_subsidy": text(escort), "care_allowance": text(care),
-        "completed_services": int(completed_services), "hours_delivered": text(hours),
+        "spend": rounded(spend),
+        "avg_beneficiaries": rounded(enrolled),
+        "per_capita_annual": None if per_capita is None else rounded(per_capita),
+        "per_capita_standard": rounded(standard),
+        "ratio_to_standard": None if per_capita is None else rounded(per_capita / standard, 4),
+        "spend_per_service": rounded(spend / completed_services) if completed_services else None,
+        "spend_per_hour": rounded(spend / hours) if hours else None,
+        "difference_to_standard": None if per_capita is None else rounded(rounded(per_capita) - standard),
+        "release": rounded(release), "escort_subsidy": rounded(escort), "care_allowance": rounded(care),
+        "completed_services": int(completed_services), "hours_delivered": rounded(hours),
     }
-    return pd.DataFrame([row], columns=SPENDING_COLUMNS)
+    return conform(pd.DataFrame([row], columns=SPENDING_COLUMNS), "spending")

@@ -66,7 +66,7 @@ def candidate_from_layers(validated: ValidatedLayer, results: ResultsLayer) -> C
     """A quarter ready to publish: public tables from its results layer, with the rules the
     results were made with (run.json) and the region's typed providers and catalog."""
     rules = results.rules
-    tables = {name: results.table(name) for name in RESULT_NAMES}
+    tables = {name: results.text_table(name) for name in RESULT_NAMES}  # public files are text
     public = public_tables(tables, validated.table("providers"), validated.table("catalog"), rules)
     return Candidate(results.record, rules, public, results.hashes())
 

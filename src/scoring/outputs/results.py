@@ -24,15 +24,19 @@ from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from scoring import __version__
 from scoring.engine.pipeline import QuarterResults
+from scoring.engine.tables import arrow_schema, as_text, conform
 from scoring.inputs.layer import REPORT_FILES, ValidatedLayer, digest, file_sha256, replace_dir
 from scoring.inputs.rules import Rules
 from scoring.refusal import Code, Refusal
 
 RESULT_NAMES = ("scores", "satisfaction", "payments", "spending")
 RUN_FILE = "run.json"
+TYPED = "tables"  # the typed Parquet copy of each result table, which later stages read
 
 
 def write_csv(table: pd.DataFrame, path: Path) -> None:
@@ -51,8 +55,12 @@ def write_results(results: QuarterResults, out_dir: Path, validated: ValidatedLa
     try:
         written = []
         for name, table in results.tables().items():
-            write_csv(table, aside / f"{name}.csv")
-            written.append(aside / f"{name}.csv")
+            table = conform(table, name)  # the declared schema, checked where the layer is written
+            write_csv(as_text(table, name), aside / f"{name}.csv")
+            typed = aside / TYPED / f"{name}.parquet"
+            typed.parent.mkdir(exist_ok=True)
+            pq.write_table(pa.Table.from_pandas(table, schema=arrow_schema(name), preserve_index=False), typed)
+            written += [aside / f"{name}.csv", typed]
         for name, table in results.evidence.tables().items():
             write_csv(table, aside / "trace" / f"{name}.csv")
             written.append(aside / "trace" / f"{name}.csv")
@@ -95,7 +103,8 @@ COUNT_COLUMNS = {
 
 
 def read_result(out_dir: str | Path, name: str) -> pd.DataFrame:
-    """A result table as written: decimals stay strings, counts become integers."""
+    """A result table as its CSV is written, for reading a file outside the product: decimals stay
+    strings, counts become integers. The product reads `ResultsLayer.table` (typed)."""
     table = pd.read_csv(Path(out_dir) / f"{name}.csv", dtype=str, keep_default_na=False,
                         encoding="utf-8")
     for column in table.columns:
@@ -116,7 +125,12 @@ class ResultsLayer:
         return Rules.model_validate(self.record["rules"])
 
     def table(self, name: str) -> pd.DataFrame:
-        return read_result(self.path, name)
+        """A result table, typed as declared (`engine.tables`): Decimal, integers, booleans."""
+        return conform(pq.read_table(self.path / TYPED / f"{name}.parquet").to_pandas(), name)
+
+    def text_table(self, name: str) -> pd.DataFrame:
+        """A result table as its CSV cells (for the edges that write text)."""
+        return as_text(self.table(name), name)
 
     def trace(self, name: str) -> pd.DataFrame:
         return pd.read_csv(self.path / "trace" / f"{name}.csv", dtype=str, keep_default_na=False)

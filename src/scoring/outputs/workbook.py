@@ -78,7 +78,7 @@ def schedule_rows(payments: pd.DataFrame, info: ScheduleInfo) -> pd.DataFrame:
 
 
 def totals(rows: pd.DataFrame) -> dict[str, Decimal]:
-    return {column: sum((Decimal(v) for v in rows[column] if v != ""), ZERO)
+    return {column: sum((v for v in rows[column] if v is not None), ZERO)
             for column, _, kind in SCHEDULE if kind == "money"}
 
 
@@ -94,8 +94,8 @@ def write_csv(rows: pd.DataFrame, path: Path) -> None:
                          for c, _, kind in SCHEDULE])
 
 
-def _number(value: str) -> float | None:
-    return float(Decimal(value)) if value not in ("", None) else None
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def write_xlsx(rows: pd.DataFrame, deductions: pd.DataFrame, rules: Rules, info: ScheduleInfo,
