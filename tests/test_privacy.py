@@ -13,7 +13,6 @@ import sitebuild
 from scoring.outputs.privacy import (
     HAN, Roster, apply_mask, roster_from_data, scan_text, scan_tree, suppression_mask, table_equations,
 )
-import helpers
 from scoring.outputs.site import build
 from scoring.refusal import Code
 

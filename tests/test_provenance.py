@@ -18,12 +18,12 @@ import numpy as np
 
 import helpers
 import scoring
-from scoring.engine.confidence import Evidence, bootstrap_scores, interval, provider_rng
+from scoring.engine.confidence import ResamplingUnits, bootstrap_scores, interval, provider_rng
 from scoring.inputs.rules import Rules
 
 ROOT = Path(__file__).resolve().parents[1]
 
-EVIDENCE = Evidence(
+EVIDENCE = ResamplingUnits(
     month_delivered_seconds=np.array([3600, 7200, 0, 5400, 10800, 3600, 1800, 7200], dtype=np.int64),
     month_required_hours=np.array([3.0, 3.0, 1.0, 2.0, 3.0, 1.0, 2.0, 3.0]),
     month_met=np.array([True, True, False, True, True, True, False, True]),

@@ -25,7 +25,7 @@ from scoring.outputs.public import PUBLIC_TABLES
 from scoring.outputs.store import Store
 from scoring.refusal import Code
 from scoring.inputs.schema import personal_columns
-from scoring.outputs.workbook import PRELIMINARY, PUBLISHED, published_status
+from scoring.outputs.workbook import PUBLISHED_LABEL, UNPUBLISHED_LABEL, published_status
 
 Q = helpers.QUARTER
 
@@ -79,7 +79,7 @@ def test_publish_writes_public_tables_and_a_manifest(published):
         assert hashlib.sha256((quarter_dir / name).read_bytes()).hexdigest() == digest
     assert set(manifest["outputs"]) == {*(f"{n}.csv" for n in PUBLIC_TABLES), "ocds.json",
                                         "datapackage.json"}
-    assert published_status(site, "county", Quarter.parse(Q), helpers.sha256_of(results / "payments.csv")) == PUBLISHED
+    assert published_status(site, "county", Quarter.parse(Q), helpers.sha256_of(results / "payments.csv")) == PUBLISHED_LABEL
     assert not list(quarter_dir.glob("trace*"))
 
 
@@ -170,7 +170,7 @@ def test_a_revision_keeps_the_old_version_and_shows_the_notice(published):
     corrections = (site / "disclosures" / "corrections.md").read_text(encoding="utf-8")
     assert "拨付比例按财政局通知调整" in corrections and "county/2026Q2/v1/index.md" in corrections
     # the finance workbook sees the new payments as the published ones
-    assert published_status(site, "county", Quarter.parse(Q), helpers.sha256_of(results / "payments.csv")) == PUBLISHED
+    assert published_status(site, "county", Quarter.parse(Q), helpers.sha256_of(results / "payments.csv")) == PUBLISHED_LABEL
 
 
 def test_a_publish_that_fails_halfway_leaves_the_previous_state(published, monkeypatch):
@@ -237,7 +237,7 @@ def test_publish_refuses_a_quarter_that_was_not_scored(tmp_path):
 def test_cli_publish_refuses_a_quarter_with_errors_in_a_sentence(tmp_path, monkeypatch):
     tables = helpers.sample_tables()
     tables["services"].loc[0, "provider_id"] = "NOPE"  # a broken reference: an error
-    region = helpers.write_region(tmp_path / "data" / "county", tables)
+    helpers.write_region(tmp_path / "data" / "county", tables)
     monkeypatch.chdir(tmp_path)
     unvalidated = CliRunner().invoke(app, ["publish", "data/county", "--quarter", Q])
     assert unvalidated.exit_code == 1 and f"({Code.NOT_VALIDATED})" in unvalidated.output
@@ -260,4 +260,4 @@ def test_cli_publish_then_republish(tmp_path, monkeypatch):
     assert again.exit_code == 0 and "未作改动" in again.output
     status = published_status(Path("site"), "county", Quarter.parse(Q),
                               helpers.sha256_of(Path("build/results/county") / Q / "payments.csv"))
-    assert status == PUBLISHED != PRELIMINARY
+    assert status == PUBLISHED_LABEL != UNPUBLISHED_LABEL

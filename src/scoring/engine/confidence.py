@@ -20,7 +20,7 @@ CHUNK_CELLS = 20_000_000  # resample-by-month draws held at once (bounds memory)
 
 
 @dataclass(frozen=True)
-class Evidence:
+class ResamplingUnits:
     """What one provider's score was made from, as arrays."""
 
     month_delivered_seconds: np.ndarray  # per required month
@@ -45,7 +45,7 @@ def provider_rng(rules: Rules, provider_id: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([rules.bootstrap_seed, digest]))
 
 
-def _months(ev: Evidence, rng: np.random.Generator, draws: int, rules: Rules):
+def _months(ev: ResamplingUnits, rng: np.random.Generator, draws: int, rules: Rules):
     n = len(ev.month_met)
     hours, volume = np.empty(draws), np.empty(draws)
     step = max(1, CHUNK_CELLS // max(n, 1))
@@ -59,7 +59,7 @@ def _months(ev: Evidence, rng: np.random.Generator, draws: int, rules: Rules):
     return hours, volume
 
 
-def bootstrap_scores(ev: Evidence, rules: Rules, rng: np.random.Generator) -> np.ndarray:
+def bootstrap_scores(ev: ResamplingUnits, rules: Rules, rng: np.random.Generator) -> np.ndarray:
     """`bootstrap_resamples` resampled scores S* (before rounding)."""
     draws = rules.bootstrap_resamples
     hours, volume = _months(ev, rng, draws, rules)
@@ -93,7 +93,7 @@ def bootstrap_scores(ev: Evidence, rules: Rules, rng: np.random.Generator) -> np
     return np.clip(raw - deduction, 0, 100)
 
 
-def interval(ev: Evidence, rules: Rules, provider_id: str) -> tuple[float, float]:
+def interval(ev: ResamplingUnits, rules: Rules, provider_id: str) -> tuple[float, float]:
     """The 95% percentile interval of the resampled scores."""
     scores = bootstrap_scores(ev, rules, provider_rng(rules, provider_id))
     low, high = np.percentile(scores, [2.5, 97.5])

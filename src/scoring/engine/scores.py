@@ -128,7 +128,7 @@ def _provider_row(provider: pd.Series, ev: Evidence, rules: Rules) -> dict:
     raw = grade.raw_score(hours_score, volume_score, quality_score, rules)
     score = grade.final_score(raw, deduction)
     uncapped = grade.band(score, rules)
-    evidence = confidence.Evidence(
+    evidence = confidence.ResamplingUnits(
         month_delivered_seconds=months["delivered_seconds"].to_numpy(dtype="float64"),
         month_required_hours=months["hours_required"].to_numpy(dtype="float64"),
         month_met=months["met"].to_numpy(dtype=bool),

@@ -21,6 +21,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from scoring import __version__
 from scoring.engine.money import ZERO
+from scoring.engine.payments import HELD
 from scoring.inputs.layer import ValidatedLayer
 from scoring.inputs.methodology import rule_texts
 from scoring.inputs.months import Quarter
@@ -30,9 +31,9 @@ from scoring.outputs.public import PUBLIC_TABLES
 from scoring.outputs.results import ResultsLayer
 from scoring.outputs.store import DISCLOSURES, MANIFEST
 
-PRELIMINARY = "初步"
-PUBLISHED = "已公布"
-HELD = "暂缓"
+UNPUBLISHED_LABEL = "初步"
+PUBLISHED_LABEL = "已公布"
+HELD_LABEL = "暂缓"
 RESULT_LABELS = {"pass": "合格", "poor": "效果差", "falsified": "弄虚作假"}
 
 # (payments.csv column, kind): the schedule's columns in order. Headers are the public payments
@@ -64,14 +65,14 @@ class ScheduleInfo:
     @property
     def banner(self) -> str:
         return (f"{self.region_name} {self.quarter.label} 资金拨付计划 — 状态:{self.status}"
-                + ("(未公布,仅供核对,不作拨付依据)" if self.status == PRELIMINARY else ""))
+                + ("(未公布,仅供核对,不作拨付依据)" if self.status == UNPUBLISHED_LABEL else ""))
 
 
 def schedule_rows(payments: pd.DataFrame, info: ScheduleInfo) -> pd.DataFrame:
     """The schedule as a table: one row per provider, status text with the held reason."""
     table = payments.copy()
     table["status_text"] = [
-        f"{HELD}:{reason}" if status == "held" else info.status
+        f"{HELD_LABEL}:{reason}" if status == HELD else info.status
         for status, reason in zip(table["status"], table["reason"])
     ]
     return table
@@ -114,7 +115,7 @@ def write_xlsx(rows: pd.DataFrame, deductions: pd.DataFrame, rules: Rules, info:
     ratio = book.add_format({"num_format": "0%", "border": 1})
     cell = book.add_format({"border": 1})
     total_label = book.add_format({"bold": True, "border": 1, "top": 2})
-    banner = book.add_format({"bold": True, "font_color": "#C00000" if info.status == PRELIMINARY else "#006100"})
+    banner = book.add_format({"bold": True, "font_color": "#C00000" if info.status == UNPUBLISHED_LABEL else "#006100"})
 
     def page_setup(sheet, widths):
         sheet.set_landscape()
@@ -222,9 +223,9 @@ def published_status(site_dir: Path, region: str, quarter: Quarter, payments_sha
     """已公布 when the quarter's public manifest records exactly these payments, else 初步."""
     manifest = Path(site_dir) / DISCLOSURES / region / str(quarter) / MANIFEST
     if not manifest.is_file():
-        return PRELIMINARY
+        return UNPUBLISHED_LABEL
     recorded = json.loads(manifest.read_text(encoding="utf-8")).get("results", {})
-    return PUBLISHED if recorded.get("payments.csv") == payments_sha256 else PRELIMINARY
+    return PUBLISHED_LABEL if recorded.get("payments.csv") == payments_sha256 else UNPUBLISHED_LABEL
 
 
 def build_schedule(validated: ValidatedLayer, results: ResultsLayer, out_dir: Path,
