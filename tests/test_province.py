@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -49,7 +50,20 @@ def test_local_and_dask_runs_are_byte_identical(province, tmp_path):
     a, b = tree(tmp_path / "local"), tree(tmp_path / "dask")
     assert any(k.startswith("validated/") for k in a) and any(k.startswith("results/") for k in a)
     assert a.keys() == b.keys()
-    assert [k for k in a if a[k] != b[k]] == []
+    # the layers are byte-identical; executed notebooks record when they ran, so only their presence
+    assert [k for k in a if a[k] != b[k] and not k.startswith("notebooks/")] == []
+
+
+def test_a_province_keeps_every_countys_executed_notebooks(province, tmp_path):
+    """The audit record does not depend on how the quarter was run."""
+    run = run_province(province, Q, tmp_path / "build", workers=2)
+    broken = sorted(p.parent.name for p in province.glob("*/region.yaml"))[2]
+    for county in [*run.scored, broken]:
+        kept = sorted(p.name for p in (tmp_path / "build/notebooks" / county / str(Q)).glob("*.ipynb"))
+        assert kept == (["01_validate.ipynb"] if county == broken else
+                        ["01_validate.ipynb", "02_scores.ipynb", "03_payments.ipynb"]), county
+    notebook = json.loads((tmp_path / "build/notebooks" / run.scored[0] / str(Q) / "02_scores.ipynb").read_text(encoding="utf-8"))
+    assert all(c["execution_count"] for c in notebook["cells"] if c["cell_type"] == "code")
 
 
 def test_a_county_with_errors_is_reported_and_does_not_stop_the_others(province, tmp_path):

@@ -1,14 +1,18 @@
 """A province: one region directory per county, validated and scored county by county in parallel.
 
-Each county is one task (`county_task`): the same stages as a single region (validate, and if
-valid, score), writing the county's own layers under the build root, so a local process pool and
-a Dask cluster produce the same bytes. The task returns only a small summary. Counties whose
-inputs fail validation are reported and skipped, never silently, and never stop the others.
+Each county is one task (`county_task`): the same notebook suite as a single region (validate,
+score, payments), executed with papermill in the worker, writing the county's own layers and
+executed notebooks under the build root. So the audit record is the same however the quarter was
+run, and a local process pool and a Dask cluster produce the same layers, byte for byte. The
+three notebooks of a county share one kernel (`run.run_quarter(shared_kernel=True)`): one kernel
+start per county instead of three. The task returns only a small summary. Counties whose inputs
+fail validation are reported and skipped, never silently, and never stop the others.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -17,10 +21,12 @@ from typing import Callable, Iterator
 
 import pandas as pd
 
-from scoring.engine.pipeline import QuarterResults
+from scoring.inputs.layer import read_validated
 from scoring.inputs.months import Quarter
-from scoring.orchestration.stages import Workspace, score_stage, validate_stage
-from scoring.outputs.results import write_csv
+from scoring.orchestration.run import run_quarter
+from scoring.orchestration.stages import Workspace
+from scoring.outputs.results import ResultsLayer, read_results, write_csv
+from scoring.refusal import Refusal
 
 SUMMARY_COLUMNS = [
     "county", "county_name", "county_code", "provider_id", "provider_name", "score", "grade",
@@ -56,19 +62,29 @@ def counties(province_dir: Path) -> list[Path]:
 
 
 def county_task(region_dir: str, quarter: str, build: str) -> CountyOutcome:
-    """Validate and score one county, writing its layers under `build`. Runs in a worker: takes
-    and returns plain, picklable values."""
+    """Run one county's notebook suite, writing its layers and notebooks under `build`. Runs in a
+    worker: takes and returns plain, picklable values."""
     region_dir, workspace = Path(region_dir), Workspace(Path(build))
-    layer = validate_stage(region_dir, quarter, workspace.validated(region_dir.name, quarter))
+    county = region_dir.name
+    validated_dir = workspace.validated(county, quarter)
+    run = run_quarter(region_dir, quarter, validated_dir, workspace.results(county, quarter),
+                      workspace.notebooks(county, quarter), shared_kernel=True)
+    try:
+        layer = read_validated(validated_dir, region_dir, scorable=False)
+    except Refusal as refusal:  # the validation notebook itself failed
+        return CountyOutcome(county, 0, 0, f"{refusal.code}:{run.error or refusal.message}", None)
     record = layer.record
     if not layer.ok:
         problems = layer.problems
         first = problems[problems["severity"] == "error"].iloc[0]
-        return CountyOutcome(region_dir.name, record["errors"], record["warnings"],
+        return CountyOutcome(county, record["errors"], record["warnings"],
                              f"{first['file']} 第{first['row']}行 {first['column']}:{first['message']}",
                              None)
-    results = score_stage(region_dir, quarter, layer.path, workspace.results(region_dir.name, quarter))
-    return CountyOutcome(region_dir.name, 0, record["warnings"], "", summary_rows(results))
+    if not run.ok:
+        return CountyOutcome(county, 0, record["warnings"],
+                             f"笔记本 {run.failed.name} 运行失败:{run.error}", None)
+    results = read_results(workspace.results(county, quarter), layer)
+    return CountyOutcome(county, 0, record["warnings"], "", summary_rows(results))
 
 
 def local_outcomes(regions: list[Path], quarter: str, build: Path,
@@ -79,7 +95,9 @@ def local_outcomes(regions: list[Path], quarter: str, build: Path,
         for region in regions:
             yield county_task(str(region), quarter, str(build))
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # spawned, not forked: each worker starts notebook kernels, and a forked copy of a process that
+    # already talks ZeroMQ can deadlock
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(county_task, str(region), quarter, str(build)) for region in regions]
         for future in as_completed(futures):
             yield future.result()
@@ -108,15 +126,16 @@ class ProvinceRun:
     summary: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SUMMARY_COLUMNS))
 
 
-def summary_rows(results: QuarterResults) -> pd.DataFrame:
+def summary_rows(results: ResultsLayer) -> pd.DataFrame:
     """The province summary's rows for one county: its providers, grades, money and spending."""
-    table = results.scores[["provider_id", "provider_name", "score", "grade", "gradable", "reason",
-                            "near_band_edge"]].merge(
-        results.payments[["provider_id", "amount_due", "release", "withheld"]], on="provider_id")
-    spending = results.spending.iloc[0]
-    table.insert(0, "county_code", results.region_code)
-    table.insert(0, "county_name", results.region_name)
-    table.insert(0, "county", results.region)
+    table = results.table("scores")[["provider_id", "provider_name", "score", "grade", "gradable",
+                                     "reason", "near_band_edge"]].merge(
+        results.table("payments")[["provider_id", "amount_due", "release", "withheld"]], on="provider_id")
+    spending = results.table("spending").iloc[0]
+    run = results.record
+    table.insert(0, "county_code", run["region_code"])
+    table.insert(0, "county_name", run["region_name"])
+    table.insert(0, "county", run["region"])
     for column in ("per_capita_annual", "per_capita_standard", "ratio_to_standard"):
         table[column] = spending[column]
     return table[SUMMARY_COLUMNS]
