@@ -24,7 +24,7 @@ from common import ROOT, machine
 sys.path.insert(0, str(ROOT / "tests"))
 
 from scoring.orchestration import stages  # noqa: E402
-from scoring.outputs.publish import candidate_from_layers, publish_many  # noqa: E402
+from scoring.outputs.publish import candidate_from_public, publish_many  # noqa: E402
 from scoring.outputs.site import build  # noqa: E402
 
 WORK = ROOT / "build" / "bench" / "site"
@@ -51,7 +51,8 @@ def case(name: str, regions: list[Path], data_roots: list[Path]) -> dict:
             validated, results = ws.validated(region.name, quarter), ws.results(region.name, quarter)
             stages.validate_stage(region, quarter, validated)
             stages.score_stage(region, quarter, validated, results)
-            candidates.append(candidate_from_layers(*stages.scored_layers(region, validated, results)))
+            public = stages.public_stage(region, validated, results, ws.public(region.name, quarter))
+            candidates.append(candidate_from_public(public))
     scored = time.perf_counter() - started
     started = time.perf_counter()
     publish_many(folder / "site", candidates)

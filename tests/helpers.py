@@ -179,7 +179,8 @@ def publish(region: Path, build: Path, site: Path, quarter: str = QUARTER, **opt
     """Publish `quarter` of `region` from `build`'s layers into `site`."""
     ws = workspace(build)
     return stages.publish_stage(region, ws.validated(region.name, quarter),
-                                ws.results(region.name, quarter), site, **options)
+                                ws.results(region.name, quarter), ws.public(region.name, quarter),
+                                site, **options)
 
 
 def schedule(region: Path, build: Path, out: Path, site: Path, quarter: str = QUARTER, **options):

@@ -152,3 +152,27 @@ def test_a_layer_written_again_replaces_the_old_one_whole(tmp_path):
     assert not (where / "stray.txt").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".validated")], "nothing left aside"
     shutil.rmtree(where)
+
+
+def test_a_publication_comes_from_the_public_layer(tmp_path):
+    from scoring.outputs.public_layer import read_public
+    from scoring.outputs.results import read_results
+
+    region = helpers.write_region(tmp_path / "county")
+    build = tmp_path / "build"
+    helpers.score(region, build)
+    outcome = helpers.publish(region, build, tmp_path / "site")
+    public = build / "public/county" / Q
+    for name in ("scores.csv", "satisfaction.csv", "payments.csv", "public.json"):
+        assert (public / name).is_file()
+    # what reached the site is, byte for byte, the public layer's files
+    for path in public.glob("*.csv"):
+        assert (outcome.path / path.name).read_bytes() == path.read_bytes()
+    ws = helpers.workspace(build)
+    validated = read_validated(ws.validated("county", Q), region)
+    # results made again with another rule: the public layer no longer matches them
+    helpers.score(region, build, rules={"min_surveys": 3})
+    with helpers.refused(Code.PUBLIC_STALE):
+        read_public(public, read_results(ws.results("county", Q), validated))
+    with helpers.refused(Code.NOT_PUBLIC):
+        read_public(tmp_path / "nowhere", read_results(ws.results("county", Q), validated))

@@ -108,7 +108,7 @@ def test_a_province_publishes_its_counties_and_an_overview_page(province, tmp_pa
     root = tmp_path / "build"
     run = run_province(province, Q, root, workers=2)
     ws = helpers.workspace(root)
-    layers = [(c, ws.validated(c.name, Q), ws.results(c.name, Q)) for c in sorted(p.parent for p in province.glob("*/region.yaml"))]
+    layers = [(c, ws.validated(c.name, Q), ws.results(c.name, Q), ws.public(c.name, Q)) for c in sorted(p.parent for p in province.glob("*/region.yaml"))]
     project = sitebuild.new_project(tmp_path)
     outcomes, skipped = publish_province(province, Q, layers, project / "site")
     assert sorted(o.region for o in outcomes) == run.scored

@@ -26,7 +26,9 @@ class Code(StrEnum):
     NOT_SCORED = "not_scored"  # no results layer for the quarter
     RESULTS_STALE = "results_stale"  # the results were made from another validated layer
     NOTEBOOK_FAILED = "notebook_failed"  # a notebook of the suite raised an error
-    # publishing and the site
+    # the public layer, publishing and the site
+    NOT_PUBLIC = "not_public"  # no public layer for the quarter
+    PUBLIC_STALE = "public_stale"  # the public layer was made from other results
     NEEDS_REVISION = "needs_revision"  # changed results of a published quarter, without --revise
     REVISION_WITHOUT_REASON = "revision_without_reason"
     NOTHING_TO_PUBLISH = "nothing_to_publish"

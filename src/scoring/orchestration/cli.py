@@ -277,8 +277,8 @@ def publish(
 
 
 def _publish_province(province_dir: Path, q: Quarter, revise: bool, reason: str | None) -> None:
-    layers = [(region, WORKSPACE.validated(region.name, q), WORKSPACE.results(region.name, q))
-              for region in provinces.counties(province_dir)]
+    layers = [(region, WORKSPACE.validated(region.name, q), WORKSPACE.results(region.name, q),
+               WORKSPACE.public(region.name, q)) for region in provinces.counties(province_dir)]
     with console.status(f"正在公布 {province_dir.name} {q} 各区县 …"):
         outcomes, skipped = publish_province(province_dir, q, layers, SITE, revise=revise, reason=reason)
     changed = sum(o.status != "unchanged" for o in outcomes)
@@ -294,7 +294,7 @@ def _publish_province(province_dir: Path, q: Quarter, revise: bool, reason: str 
 def _publish(region_dir: Path, q: Quarter, revise: bool = False, reason: str | None = None):
     region = region_dir.name
     return publish_stage(region_dir, WORKSPACE.validated(region, q), WORKSPACE.results(region, q),
-                         SITE, revise=revise, reason=reason)
+                         WORKSPACE.public(region, q), SITE, revise=revise, reason=reason)
 
 
 @app.command()

@@ -4,7 +4,8 @@
       -> validate_stage -> validated layer (build/validated/<region>/<quarter>/)
       -> score_stage    -> results layer   (build/results/<region>/<quarter>/)
       -> payments_stage -> finance schedule (build/payments/<region>/<quarter>/)
-      -> publish_stage  -> public layer and the publication (site/disclosures/)
+      -> public_stage   -> public layer    (build/public/<region>/<quarter>/)
+      -> publish_stage  -> the publication (site/disclosures/), from the public layer
 
 Each stage reads as three blocks: load its inputs (the layer below, refused with a reason code
 when missing or stale), process (pure functions of `scoring.engine` and `scoring.outputs`), save.
@@ -25,12 +26,13 @@ from scoring.inputs.layer import ValidatedLayer, fresh_layer, read_validated, wr
 from scoring.inputs.months import Quarter
 from scoring.inputs.rules import RegionConfig, Rules
 from scoring.inputs.validate import validate_quarter
-from scoring.outputs.publish import Outcome, candidate_from_layers, publish_many
+from scoring.outputs.public_layer import PublicLayer, read_public, write_public
+from scoring.outputs.publish import Outcome, candidate_from_public, publish_many
 from scoring.outputs.results import ResultsLayer, read_result, read_results, write_results
 from scoring.outputs.workbook import build_schedule
 
 __all__ = [
-    "Workspace", "validate_stage", "score_stage", "payments_stage", "publish_stage",
+    "Workspace", "validate_stage", "score_stage", "payments_stage", "public_stage", "publish_stage",
     "scored_layers", "with_overrides", "band_edge_summary", "read_result",
 ]
 
@@ -52,6 +54,9 @@ class Workspace:
 
     def payments(self, region: str, quarter: Quarter | str) -> Path:
         return self.build / "payments" / region / str(quarter)
+
+    def public(self, region: str, quarter: Quarter | str) -> Path:
+        return self.build / "public" / region / str(quarter)
 
 
 def with_overrides(config: RegionConfig, overrides: dict[str, Any] | None) -> RegionConfig:
@@ -114,11 +119,18 @@ def payments_stage(data_dir: Path, validated_dir: Path, out_dir: Path, payments_
     return build_schedule(validated, results, Path(payments_dir), Path(site_dir), generated_at)
 
 
-def publish_stage(data_dir: Path, validated_dir: Path, out_dir: Path, site_dir: Path,
-                  revise: bool = False, reason: str | None = None) -> Outcome:
-    """Publish the quarter's public tables from its results layer into `site_dir`."""
+def public_stage(data_dir: Path, validated_dir: Path, out_dir: Path, public_dir: Path) -> PublicLayer:
+    """Write the quarter's public layer (what may be published) from its results layer."""
     validated, results = scored_layers(data_dir, validated_dir, out_dir)
-    candidate = candidate_from_layers(validated, results)
+    return write_public(validated, results, Path(public_dir))
+
+
+def publish_stage(data_dir: Path, validated_dir: Path, out_dir: Path, public_dir: Path,
+                  site_dir: Path, revise: bool = False, reason: str | None = None) -> Outcome:
+    """Write the public layer, then publish the quarter from it into `site_dir`."""
+    public_stage(data_dir, validated_dir, out_dir, public_dir)
+    validated, results = scored_layers(data_dir, validated_dir, out_dir)
+    candidate = candidate_from_public(read_public(Path(public_dir), results))
     return publish_many(Path(site_dir), [candidate], revise=revise, reason=reason)[0]
 
 

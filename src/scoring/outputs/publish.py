@@ -30,12 +30,12 @@ import pandas as pd
 import yaml
 
 from scoring import __version__
-from scoring.inputs.layer import ValidatedLayer, read_validated
+from scoring.inputs.layer import read_validated
 from scoring.inputs.rules import Rules
 from scoring.outputs.formats import csv_bytes, json_bytes, public_files, read_public_csv, sha256
 from scoring.outputs.pages import render_pages
-from scoring.outputs.public import public_tables
-from scoring.outputs.results import RESULT_NAMES, ResultsLayer, read_results
+from scoring.outputs.public_layer import PublicLayer, read_public, write_public
+from scoring.outputs.results import read_results
 from scoring.outputs.store import MANIFEST, PROVINCES, Store, now_text, read_manifest, write_file
 from scoring.refusal import Code, Refusal
 
@@ -62,13 +62,9 @@ class Candidate:
     results: dict[str, str]  # sha256 of the result files it was made from
 
 
-def candidate_from_layers(validated: ValidatedLayer, results: ResultsLayer) -> Candidate:
-    """A quarter ready to publish: public tables from its results layer, with the rules the
-    results were made with (run.json) and the region's typed providers and catalog."""
-    rules = results.rules
-    tables = {name: results.text_table(name) for name in RESULT_NAMES}  # public files are text
-    public = public_tables(tables, validated.table("providers"), validated.table("catalog"), rules)
-    return Candidate(results.record, rules, public, results.hashes())
+def candidate_from_public(public: PublicLayer) -> Candidate:
+    """A quarter ready to publish: its public layer (tables, rules and the run they came from)."""
+    return Candidate(public.run, public.rules, public.tables, public.record["results"])
 
 
 def publish_many(site_dir: Path, candidates: list[Candidate], revise: bool = False,
@@ -208,17 +204,20 @@ def province_name(province_dir: Path) -> str:
     return Path(province_dir).name
 
 
-def publish_province(province_dir: Path, quarter, layers: list[tuple[Path, Path, Path]],
+def publish_province(province_dir: Path, quarter, layers: list[tuple[Path, Path, Path, Path]],
                      site_dir: Path, revise: bool = False,
                      reason: str | None = None) -> tuple[list[Outcome], list[str]]:
     """Publish every scored county of a province and its overview page in one atomic step.
-    `layers` holds (county directory, validated layer, results layer) for each county; counties
-    that cannot be published (errors, not scored, stale) are returned with the reason."""
+    `layers` holds (county directory, validated, results and public layer) for each county; the
+    public layers are written first. Counties that cannot be published (errors, not scored,
+    stale) are returned with the reason."""
     candidates, skipped = [], []
-    for region, validated_dir, results_dir in layers:
+    for region, validated_dir, results_dir, public_dir in layers:
         try:
             validated = read_validated(validated_dir, region)
-            candidates.append(candidate_from_layers(validated, read_results(results_dir, validated)))
+            results = read_results(results_dir, validated)
+            write_public(validated, results, public_dir)
+            candidates.append(candidate_from_public(read_public(public_dir, results)))
         except Refusal as refusal:
             skipped.append(f"{Path(region).name}:{refusal}")
     if not candidates:

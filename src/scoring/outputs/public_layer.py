@@ -1,0 +1,97 @@
+"""The public layer on disk: what may be published of a quarter, before it reaches `site/`.
+
+`build/public/<region>/<quarter>/` holds the public tables as the public CSV files (no personal
+column, small counts suppressed; `public.public_tables`) and `public.json`: the run record the
+tables were made from (region, quarter, inputs, rules), the sha256 of the result tables and of
+every public file. `scoring publish` writes it from the results layer, then publishes from it;
+the checks of what may be published run on this layer, before anything is written to `site/`.
+A publication refuses a public layer that is missing or was made from other results.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from scoring.inputs.layer import ValidatedLayer, digest, replace_dir
+from scoring.inputs.rules import Rules
+from scoring.outputs.formats import csv_bytes, read_public_csv, sha256
+from scoring.outputs.public import PUBLIC_TABLES, public_tables
+from scoring.outputs.results import RESULT_NAMES, ResultsLayer
+from scoring.refusal import Code, Refusal
+
+PUBLIC_FILE = "public.json"
+RUN_KEYS = ("region", "region_name", "region_code", "quarter", "code_version", "rules",
+            "rules_fingerprint", "inputs", "inputs_fingerprint", "validated_fingerprint")
+
+
+@dataclass
+class PublicLayer:
+    path: Path
+    record: dict
+    tables: dict[str, pd.DataFrame]  # the public tables, as text cells
+
+    @property
+    def run(self) -> dict:
+        return self.record["run"]
+
+    @property
+    def rules(self) -> Rules:
+        return Rules.model_validate(self.run["rules"])
+
+
+def write_public(validated: ValidatedLayer, results: ResultsLayer, out_dir: Path) -> PublicLayer:
+    """The quarter's public tables from its results layer, written aside and renamed into place."""
+    # load + process
+    tables = public_tables({name: results.text_table(name) for name in RESULT_NAMES},
+                           validated.table("providers"), validated.table("catalog"), results.rules)
+    files = {f"{name}.csv": csv_bytes(table) for name, table in tables.items()}
+    record = {
+        "layer": "public", "run": {key: results.record[key] for key in RUN_KEYS},
+        "results": results.hashes(), "results_fingerprint": digest(results.hashes()),
+        "files": {name: sha256(data) for name, data in files.items()},
+    }
+    # save
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    aside = out_dir.parent / f".{out_dir.name}.{uuid.uuid4().hex[:12]}"
+    aside.mkdir()
+    try:
+        for name, data in files.items():
+            (aside / name).write_bytes(data)
+        (aside / PUBLIC_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True)
+                                         + "\n", encoding="utf-8")
+        replace_dir(aside, out_dir)
+    except BaseException:
+        shutil.rmtree(aside, ignore_errors=True)
+        raise
+    return PublicLayer(out_dir, record, tables)
+
+
+def read_public(out_dir: Path, results: ResultsLayer) -> PublicLayer:
+    """Open the public layer; refuse when it is missing, damaged, or made from other results."""
+    out_dir = Path(out_dir)
+    quarter = results.record["quarter"]
+    where = results.record.get("region_dir") or "<区域目录>"
+    path = out_dir / PUBLIC_FILE
+    if not path.is_file():
+        raise Refusal(Code.NOT_PUBLIC, f"{results.record['region']} {quarter} 还没有公开数据层(找不到 {path})。",
+                      f"请运行:scoring publish {where} --quarter {quarter}")
+    record = json.loads(path.read_text(encoding="utf-8"))
+    if record.get("results") != results.hashes():
+        raise Refusal(Code.PUBLIC_STALE,
+                      f"{results.record['region']} {quarter} 的公开数据不是由当前的评分结果生成的。",
+                      f"请重新运行:scoring publish {where} --quarter {quarter}")
+    tables = {}
+    for name in PUBLIC_TABLES:
+        data = (out_dir / f"{name}.csv").read_bytes()
+        if sha256(data) != record["files"].get(f"{name}.csv"):
+            raise Refusal(Code.LAYER_UNREADABLE, f"{out_dir / f'{name}.csv'} 与 {PUBLIC_FILE} 记录的不一致。",
+                          f"请重新运行:scoring publish {where} --quarter {quarter}")
+        tables[name] = read_public_csv(out_dir / f"{name}.csv")
+    return PublicLayer(out_dir, record, tables)
