@@ -19,9 +19,9 @@ from pathlib import Path
 import pandas as pd
 from common import QUARTER, ROOT, machine, peak_rss_gib, province, services_count
 
-from scoring.inputs.months import Quarter
 from scoring.engine.pipeline import score_quarter
 from scoring.engine.scores import gather_evidence
+from scoring.inputs.months import Quarter
 from scoring.inputs.validate import validate_quarter
 
 DUCKDB_SQL = """

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import os
 
+import helpers
 import pytest
 from hypothesis import HealthCheck, settings
-
-import helpers
 
 settings.register_profile(
     "ci", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow],

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import helpers
+
 from scoring.inputs.months import Quarter
 from scoring.outputs.site import BuildReport, build
 

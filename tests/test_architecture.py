@@ -126,4 +126,4 @@ def test_the_layout_is_as_the_readme_draws_it():
     assert {"scoring.inputs", "scoring.engine", "scoring.outputs", "scoring.orchestration"} <= packages
     assert not [n for n in MODULES if n.count(".") == 1 and n.startswith("scoring.")
                 and n.split(".")[1] not in {"inputs", "engine", "outputs", "orchestration",
-                                            "notebooks", "refusal", "__main__"}]
+                                            "notebooks", "refusal", "files", "__main__"}]

@@ -11,7 +11,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-
 import sitebuild
 
 pytestmark = pytest.mark.slow

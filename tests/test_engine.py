@@ -11,10 +11,10 @@ from decimal import Decimal as D
 
 import pandas as pd
 import pytest
-
 import typed
-from scoring.inputs.months import Quarter
+
 from scoring.engine.pipeline import score_quarter
+from scoring.inputs.months import Quarter
 from scoring.inputs.rules import RegionConfig, Rules
 
 Q2 = Quarter(2026, 2)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pandas as pd
+import typed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import typed
 from scoring.engine.grade import band
-from scoring.inputs.months import Quarter
 from scoring.engine.payments import amount_due
 from scoring.engine.pipeline import score_quarter
+from scoring.inputs.months import Quarter
 from scoring.inputs.rules import RegionConfig, Rules
 from scoring.inputs.schema import GRADES
 

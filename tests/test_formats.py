@@ -6,10 +6,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import helpers
 import pandas as pd
 import pytest
-
-import helpers
 
 ROOT = Path(__file__).resolve().parents[1]
 QUARTER = "2026Q3"

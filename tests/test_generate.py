@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 
 from scoring.inputs import schema
-from scoring_synthetic.generate import PROFILES, generate
 from scoring.inputs.identity import birth_dates, valid_id_numbers, valid_phones
 from scoring.inputs.months import Quarter
 from scoring.inputs.problems import Rule
 from scoring.inputs.rules import load_region_config
+from scoring_synthetic.generate import PROFILES, generate
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = ("xiajiang", "huining")

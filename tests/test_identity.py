@@ -5,8 +5,14 @@ import pandas as pd
 import pytest
 
 from scoring.inputs.identity import (
-    birth_date_of, birth_dates, id_check_digit, is_valid_id_number, is_valid_phone,
-    make_id_numbers, valid_id_numbers, valid_phones,
+    birth_date_of,
+    birth_dates,
+    id_check_digit,
+    is_valid_id_number,
+    is_valid_phone,
+    make_id_numbers,
+    valid_id_numbers,
+    valid_phones,
 )
 
 KNOWN_VALID = "11010519491231002X"  # the standard's own example

@@ -10,11 +10,11 @@ import json
 import shutil
 from pathlib import Path
 
+import helpers
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-import helpers
 from scoring.inputs import validate as validate_module
 from scoring.inputs.layer import read_validated
 from scoring.inputs.months import Quarter

@@ -6,14 +6,19 @@ import zipfile
 from datetime import datetime
 from decimal import Decimal
 
+import helpers
 import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 
-import helpers
 from scoring.inputs.load import (
-    load_input, parse_choices, parse_dates, parse_integers, parse_money, parse_numbers,
+    load_input,
+    parse_choices,
+    parse_dates,
+    parse_integers,
+    parse_money,
+    parse_numbers,
     read_input,
 )
 from scoring.inputs.schema import FILES

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from scoring_synthetic.generate import generate
-from scoring.inputs.validate import validate_quarter
-
 from helpers import file_hashes
+
+from scoring.inputs.validate import validate_quarter
+from scoring_synthetic.generate import generate
 
 QUARTERS = ["2025Q4", "2026Q1", "2026Q2", "2026Q3"]
 

@@ -5,13 +5,20 @@ from __future__ import annotations
 import itertools
 import shutil
 
+import helpers
 import pandas as pd
 import pytest
-
-import helpers
 import sitebuild
+
 from scoring.outputs.privacy import (
-    HAN, Roster, apply_mask, roster_from_data, scan_text, scan_tree, suppression_mask, table_equations,
+    HAN,
+    Roster,
+    apply_mask,
+    roster_from_data,
+    scan_text,
+    scan_tree,
+    suppression_mask,
+    table_equations,
 )
 from scoring.outputs.site import build
 from scoring.refusal import Code

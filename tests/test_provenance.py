@@ -14,11 +14,16 @@ import importlib.metadata
 import json
 from pathlib import Path
 
+import helpers
 import numpy as np
 
-import helpers
 import scoring
-from scoring.engine.confidence import ResamplingUnits, bootstrap_scores, interval, provider_rng
+from scoring.engine.confidence import (
+    ResamplingUnits,
+    bootstrap_scores,
+    interval,
+    provider_rng,
+)
 from scoring.inputs.rules import Rules
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scoring_synthetic.generate import generate
 from scoring.inputs.months import Quarter
 from scoring.orchestration.province import is_province, run_province
+from scoring_synthetic.generate import generate
 
 Q = Quarter(2026, 3)
 pytestmark = pytest.mark.slow
@@ -99,11 +99,11 @@ def test_cli_runs_a_province_with_a_progress_bar_and_a_record(province, tmp_path
 
 
 def test_a_province_publishes_its_counties_and_an_overview_page(province, tmp_path):
+    import helpers
     import sitebuild
+
     from scoring.outputs.publish import publish_province
     from scoring.outputs.site import build
-
-    import helpers
 
     root = tmp_path / "build"
     run = run_province(province, Q, root, workers=2)

@@ -13,19 +13,23 @@ import textwrap
 import time
 from pathlib import Path
 
+import helpers
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-import helpers
-from scoring.outputs import store as store_module
-from scoring.orchestration.cli import app
 from scoring.inputs.months import Quarter
+from scoring.inputs.schema import personal_columns
+from scoring.orchestration.cli import app
+from scoring.outputs import store as store_module
 from scoring.outputs.public import PUBLIC_TABLES
 from scoring.outputs.store import Store
+from scoring.outputs.workbook import (
+    PUBLISHED_LABEL,
+    UNPUBLISHED_LABEL,
+    published_status,
+)
 from scoring.refusal import Code
-from scoring.inputs.schema import personal_columns
-from scoring.outputs.workbook import PUBLISHED_LABEL, UNPUBLISHED_LABEL, published_status
 
 Q = helpers.QUARTER
 

@@ -9,14 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import helpers
 import pandas as pd
 import pytest
 
-from scoring.inputs.months import Quarter
 from scoring.engine.pipeline import score_quarter
-import helpers
-from scoring.outputs.results import read_result
+from scoring.inputs.months import Quarter
 from scoring.inputs.validate import validate_quarter
+from scoring.outputs.results import read_result
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC_COLUMNS = {

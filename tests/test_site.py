@@ -6,8 +6,8 @@ import json
 import re
 
 import pytest
-
 import sitebuild
+
 from scoring.outputs.pages import md_escape, render_pages
 from scoring.outputs.site import check_links
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import helpers
 import pandas as pd
 import pytest
 
-import helpers
 from scoring.engine.pipeline import score_quarter
 from scoring.engine.tables import SCHEMAS, Kind, SchemaMismatch, as_text, conform
 from scoring.inputs.layer import read_validated

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import helpers
 import openpyxl
 import pandas as pd
 import pytest
-
-import helpers
 from helpers import QUARTER, found, sample_tables, write_region
+
 from scoring.inputs.months import Quarter
 from scoring.inputs.problems import REPORT_COLUMNS
 from scoring.inputs.schema import FILES

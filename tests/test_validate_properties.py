@@ -8,11 +8,11 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
+import helpers
 import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-import helpers
 from scoring.inputs.problems import REPORT_COLUMNS
 from scoring.inputs.schema import FILES
 from scoring.inputs.validate import validate_quarter

@@ -11,11 +11,11 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+import helpers
 import openpyxl
 import pandas as pd
 import pytest
 
-import helpers
 from scoring.inputs.months import Quarter
 from scoring.outputs.results import read_result
 from scoring.outputs.workbook import SCHEDULE

@@ -50,10 +50,10 @@ import numpy as np
 import pandas as pd
 
 from scoring.inputs import schema
-from scoring_synthetic.people import RegionData, mobile_numbers, person_names
 from scoring.inputs.identity import ID_CHECK_CHARS, id_check_digit, make_id_numbers
 from scoring.inputs.months import Quarter
 from scoring.inputs.problems import Rule
+from scoring_synthetic.people import RegionData, mobile_numbers, person_names
 
 DEFECT_COLUMNS = ["quarter", "file", "row", "column", "rule"]
 DATE, DATETIME = "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"

@@ -15,7 +15,6 @@ from scoring.inputs.rules import Rules
 from scoring.inputs.schema import DAY_UNIT
 
 
-
 def visits(services: pd.DataFrame, catalog: pd.DataFrame, months: pd.DataFrame) -> pd.DataFrame:
     """Completed service rows with their catalog unit and the quarter month they started in."""
     done = services[services["status"] == "completed"]

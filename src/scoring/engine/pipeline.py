@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from scoring.inputs.months import Quarter
 from scoring.engine.payments import care_lines, escort_lines, payment_table
-from scoring.inputs.rules import RegionConfig, Rules
 from scoring.engine.satisfaction import satisfaction_table
 from scoring.engine.scores import Evidence, score_providers
 from scoring.engine.spending import spending_table
+from scoring.inputs.months import Quarter
+from scoring.inputs.rules import RegionConfig, Rules
 
 RESULT_FILES = ("scores", "satisfaction", "payments", "spending")
 

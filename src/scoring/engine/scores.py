@@ -12,19 +12,11 @@ from fractions import Fraction
 
 import pandas as pd
 
-from scoring.engine import confidence
-
-from scoring.engine import grade
-
-from scoring.engine import hours
-
-from scoring.engine import quality
-
-from scoring.engine import volume
+from scoring.engine import confidence, grade, hours, quality, volume
 from scoring.engine.money import round_half_up, to_decimal
+from scoring.engine.required import quarter_months, required_months
 from scoring.engine.tables import conform
 from scoring.inputs.months import Quarter
-from scoring.engine.required import quarter_months, required_months
 from scoring.inputs.rules import Rules
 
 REASON_NO_MONTHS = "本季度无应服务人月 (no required beneficiary-months this quarter)"

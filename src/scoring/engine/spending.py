@@ -7,9 +7,9 @@ from decimal import Decimal
 import pandas as pd
 
 from scoring.engine.money import ZERO, round_half_up
+from scoring.engine.required import beneficiary_months
 from scoring.engine.tables import conform
 from scoring.inputs.months import Quarter
-from scoring.engine.required import beneficiary_months
 from scoring.inputs.rules import Rules
 
 SPENDING_COLUMNS = [

@@ -17,11 +17,7 @@ layer is missing, damaged, or stale because a raw input changed since; it never 
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import shutil
-import uuid
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -31,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from scoring import __version__
+from scoring.files import digest, file_sha256, write_json, written_aside
 from scoring.inputs.load import ROW
 from scoring.inputs.months import Quarter
 from scoring.inputs.problems import Severity
@@ -59,14 +56,6 @@ def arrow_schema(spec: FileSpec) -> pa.Schema:
 # fingerprints of the raw inputs ----------------------------------------------------------------
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def input_files(region_dir: Path, quarter: Quarter) -> list[Path]:
     """Every input file of the quarter (region-level files and the quarter's folder)."""
     region_dir = Path(region_dir)
@@ -84,32 +73,22 @@ def inputs_fingerprint(region_dir: Path, quarter: Quarter) -> dict[str, str]:
             for p in input_files(region_dir, quarter)}
 
 
-def digest(document) -> str:
-    return hashlib.sha256(json.dumps(document, sort_keys=True, ensure_ascii=False,
-                                     default=str).encode("utf-8")).hexdigest()
-
-
 # writing -----------------------------------------------------------------------------------------
 
 
-def write_validated(validation, layer_dir: Path) -> dict:
+def write_validated(validation, layer_dir: Path, inputs: dict[str, str]) -> dict:
     """Write `validation` (a `validate.Validation`) as the quarter's validated layer; return its
-    record (`layer.json`). Written aside, then renamed over the previous layer."""
-    layer_dir = Path(layer_dir)
-    layer_dir.parent.mkdir(parents=True, exist_ok=True)
-    aside = layer_dir.parent / f".{layer_dir.name}.{uuid.uuid4().hex[:12]}"
-    aside.mkdir()
-    try:
+    record (`layer.json`). `inputs` are the raw inputs' sha256, taken before they were read, so a
+    file changed while it was validated leaves the layer stale, never wrongly fresh."""
+    with written_aside(layer_dir) as aside:
         for name, table in validation.tables.items():
             arrow = pa.Table.from_pandas(table, schema=arrow_schema(FILES[name]), preserve_index=False)
             pq.write_table(arrow, aside / f"{name}.parquet")
         config = validation.config.model_dump(mode="json") if validation.config else None
-        (aside / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=2,
-                                                    sort_keys=True) + "\n", encoding="utf-8")
+        write_json(aside / CONFIG_FILE, config)
         validation.problems.to_csv(aside / "validation.csv", index=False, encoding="utf-8-sig")
         validation.accounting.to_csv(aside / "accounting.csv", index=False, encoding="utf-8-sig")
         severity = validation.problems["severity"]
-        inputs = inputs_fingerprint(validation.region_dir, validation.quarter)
         record = {
             "layer": "validated", "format": LAYER_FORMAT, "code_version": __version__,
             "region": Path(validation.region_dir).name, "quarter": str(validation.quarter),
@@ -124,24 +103,8 @@ def write_validated(validation, layer_dir: Path) -> dict:
         }
         record["fingerprint"] = digest({k: record[k] for k in
                                         ("format", "code_version", "inputs", "config_fingerprint")})
-        (aside / LAYER_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=2,
-                                                   sort_keys=True) + "\n", encoding="utf-8")
-        replace_dir(aside, layer_dir)
-    except BaseException:
-        shutil.rmtree(aside, ignore_errors=True)
-        raise
+        write_json(aside / LAYER_FILE, record)
     return record
-
-
-def replace_dir(new: Path, target: Path) -> None:
-    """Put directory `new` at `target`: the old one is renamed away first, then removed."""
-    old = None
-    if target.exists():
-        old = target.parent / f".{target.name}.old.{uuid.uuid4().hex[:12]}"
-        os.rename(target, old)
-    os.rename(new, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 # reading -----------------------------------------------------------------------------------------

@@ -8,7 +8,13 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from scoring import __version__
@@ -17,7 +23,12 @@ from scoring.inputs.months import Quarter
 from scoring.orchestration import province as provinces
 from scoring.orchestration.report import validation_summary
 from scoring.orchestration.run import run_notebook, run_quarter, suite
-from scoring.orchestration.stages import Workspace, payments_stage, publish_stage, validate_stage
+from scoring.orchestration.stages import (
+    Workspace,
+    payments_stage,
+    publish_stage,
+    validate_stage,
+)
 from scoring.outputs import site as site_builder
 from scoring.outputs.publish import publish_province
 from scoring.refusal import Code, Refusal

@@ -108,7 +108,8 @@ def dask_outcomes(regions: list[Path], quarter: str, build: Path,
     """Counties as tasks on an existing Dask cluster, one task per county. The workers write to
     `build`, which they must reach at the same path (a shared directory)."""
     # distributed is the `scale` extra and takes a second to import: only a Dask run pays for it
-    from dask.distributed import Client, as_completed as dask_completed
+    from dask.distributed import Client
+    from dask.distributed import as_completed as dask_completed
 
     with Client(scheduler) as client:
         futures = [client.submit(county_task, str(region), quarter, str(build),

@@ -22,13 +22,24 @@ from pathlib import Path
 from typing import Any
 
 from scoring.engine.pipeline import QuarterResults, score_quarter
-from scoring.inputs.layer import ValidatedLayer, fresh_layer, read_validated, write_validated
+from scoring.inputs.layer import (
+    ValidatedLayer,
+    fresh_layer,
+    inputs_fingerprint,
+    read_validated,
+    write_validated,
+)
 from scoring.inputs.months import Quarter
 from scoring.inputs.rules import RegionConfig, Rules
 from scoring.inputs.validate import validate_quarter
 from scoring.outputs.public_layer import PublicLayer, read_public, write_public
 from scoring.outputs.publish import Outcome, candidate_from_public, publish_many
-from scoring.outputs.results import ResultsLayer, read_result, read_results, write_results
+from scoring.outputs.results import (
+    ResultsLayer,
+    read_result,
+    read_results,
+    write_results,
+)
 from scoring.outputs.workbook import build_schedule
 
 __all__ = [
@@ -76,9 +87,10 @@ def validate_stage(data_dir: str | Path, quarter: str | Quarter, validated_dir: 
     if reuse and (layer := fresh_layer(validated_dir, data_dir)) is not None:
         return layer
     # load + process
+    inputs = inputs_fingerprint(data_dir, Quarter.parse(str(quarter)))
     validation = validate_quarter(data_dir, quarter)
     # save
-    write_validated(validation, validated_dir)
+    write_validated(validation, validated_dir, inputs)
     return read_validated(validated_dir, scorable=False)
 
 

@@ -8,12 +8,12 @@ always give the same bytes.
 from __future__ import annotations
 
 import hashlib
-import json
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
+from scoring.files import json_bytes
 from scoring.inputs.months import Quarter
 from scoring.inputs.rules import Rules
 from scoring.outputs.privacy import SECONDARY
@@ -52,20 +52,8 @@ def read_public_csv(path: Path) -> pd.DataFrame:
     return table
 
 
-def json_bytes(document: dict) -> bytes:
-    return (json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
-
-
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _amount(text: str) -> float | None:

@@ -22,15 +22,15 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from scoring.outputs import charts
+from scoring.engine.satisfaction import ALL
 from scoring.inputs.methodology import rule_texts
 from scoring.inputs.months import Quarter
+from scoring.inputs.rules import Rules
+from scoring.inputs.schema import GRADES
+from scoring.outputs import charts
 from scoring.outputs.formats import read_public_csv
 from scoring.outputs.public import PUBLIC_TABLES
 from scoring.outputs.store import MANIFEST, PROVINCES, read_manifest, write_file
-from scoring.inputs.rules import Rules
-from scoring.engine.satisfaction import ALL
-from scoring.inputs.schema import GRADES
 
 MARKDOWN_SPECIALS = re.compile(r"[\\`*_{}\[\]#+!|~<>]")
 HOME_SNIPPET = "_home.md"

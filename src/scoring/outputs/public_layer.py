@@ -11,14 +11,13 @@ A publication refuses a public layer that is missing or was made from other resu
 from __future__ import annotations
 
 import json
-import shutil
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from scoring.inputs.layer import ValidatedLayer, digest, replace_dir
+from scoring.files import digest, write_json, written_aside
+from scoring.inputs.layer import ValidatedLayer
 from scoring.inputs.rules import Rules
 from scoring.outputs.formats import csv_bytes, read_public_csv, sha256
 from scoring.outputs.public import PUBLIC_TABLES, public_tables
@@ -57,20 +56,11 @@ def write_public(validated: ValidatedLayer, results: ResultsLayer, out_dir: Path
         "files": {name: sha256(data) for name, data in files.items()},
     }
     # save
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    aside = out_dir.parent / f".{out_dir.name}.{uuid.uuid4().hex[:12]}"
-    aside.mkdir()
-    try:
+    with written_aside(out_dir) as aside:
         for name, data in files.items():
             (aside / name).write_bytes(data)
-        (aside / PUBLIC_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True)
-                                         + "\n", encoding="utf-8")
-        replace_dir(aside, out_dir)
-    except BaseException:
-        shutil.rmtree(aside, ignore_errors=True)
-        raise
-    return PublicLayer(out_dir, record, tables)
+        write_json(aside / PUBLIC_FILE, record)
+    return PublicLayer(Path(out_dir), record, tables)
 
 
 def read_public(out_dir: Path, results: ResultsLayer) -> PublicLayer:

@@ -30,13 +30,21 @@ import pandas as pd
 import yaml
 
 from scoring import __version__
+from scoring.files import json_bytes
 from scoring.inputs.layer import read_validated
 from scoring.inputs.rules import Rules
-from scoring.outputs.formats import csv_bytes, json_bytes, public_files, read_public_csv, sha256
+from scoring.outputs.formats import csv_bytes, public_files, read_public_csv, sha256
 from scoring.outputs.pages import render_pages
 from scoring.outputs.public_layer import PublicLayer, read_public, write_public
 from scoring.outputs.results import read_results
-from scoring.outputs.store import MANIFEST, PROVINCES, Store, now_text, read_manifest, write_file
+from scoring.outputs.store import (
+    MANIFEST,
+    PROVINCES,
+    Store,
+    now_text,
+    read_manifest,
+    write_file,
+)
 from scoring.refusal import Code, Refusal
 
 # publishing --------------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import uuid
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -30,7 +29,8 @@ import pyarrow.parquet as pq
 from scoring import __version__
 from scoring.engine.pipeline import QuarterResults
 from scoring.engine.tables import arrow_schema, as_text, conform
-from scoring.inputs.layer import REPORT_FILES, ValidatedLayer, digest, file_sha256, replace_dir
+from scoring.files import digest, file_sha256, write_json, written_aside
+from scoring.inputs.layer import REPORT_FILES, ValidatedLayer
 from scoring.inputs.rules import Rules
 from scoring.refusal import Code, Refusal
 
@@ -48,11 +48,7 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
 def write_results(results: QuarterResults, out_dir: Path, validated: ValidatedLayer) -> dict:
     """Write the results layer of one quarter into `out_dir` (aside, then renamed into place);
     return its record (`run.json`)."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    aside = out_dir.parent / f".{out_dir.name}.{uuid.uuid4().hex[:12]}"
-    aside.mkdir()
-    try:
+    with written_aside(out_dir) as aside:
         written = []
         for name, table in results.tables().items():
             table = conform(table, name)  # the declared schema, checked where the layer is written
@@ -77,12 +73,7 @@ def write_results(results: QuarterResults, out_dir: Path, validated: ValidatedLa
             "inputs_fingerprint": validated.record["inputs_fingerprint"],
             "outputs": {p.relative_to(aside).as_posix(): file_sha256(p) for p in written},
         }
-        (aside / RUN_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True)
-                                      + "\n", encoding="utf-8")
-        replace_dir(aside, out_dir)
-    except BaseException:
-        shutil.rmtree(aside, ignore_errors=True)
-        raise
+        write_json(aside / RUN_FILE, record)
     return record
 
 
