@@ -176,3 +176,14 @@ def test_a_publication_comes_from_the_public_layer(tmp_path):
         read_public(public, read_results(ws.results("county", Q), validated))
     with helpers.refused(Code.NOT_PUBLIC):
         read_public(tmp_path / "nowhere", read_results(ws.results("county", Q), validated))
+
+
+def test_the_validation_report_keeps_a_formula_from_the_inputs_inert(tmp_path):
+    """The report copies bad values from the inputs, and a clerk opens it in a spreadsheet."""
+    tables = helpers.sample_tables()
+    formula = '=HYPERLINK("http://example.invalid","点我")'
+    tables["services"].loc[0, "provider_id"] = formula
+    layer = stages.validate_stage(helpers.write_region(tmp_path / "county", tables), Q, tmp_path / "v")
+    raw = pd.read_csv(tmp_path / "v/validation.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert "'" + formula in set(raw["value"]) and formula not in set(raw["value"])
+    assert formula in set(layer.problems["value"]), "read back as it was written in the input"

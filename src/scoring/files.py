@@ -1,4 +1,10 @@
-"""Writing files so that nothing is ever half written, and fingerprints of what was written."""
+"""Writing files: never half written, safe to open in a spreadsheet, with their fingerprints.
+
+Every CSV a person opens in a spreadsheet (the validation report, the public tables, the finance
+schedule) is written in one dialect, `spreadsheet_csv`: UTF-8 with a BOM (Excel in China opens it
+as Chinese), "\\n" line ends, and every text cell that a spreadsheet would run as a formula made
+inert with a leading apostrophe (`inert`, undone only by `uninert`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,42 @@ import shutil
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
+
+import pandas as pd
+
+# A cell starting with one of these is run as a formula by Excel, LibreOffice or WPS.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(text: str) -> str:
+    """A cell a spreadsheet would run as a formula gets a leading apostrophe."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def uninert(text: str) -> str:
+    """The text `inert` was given back: the one inverse, for every prefix it guards."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_PREFIXES) else text
+
+
+def spreadsheet_csv(table: pd.DataFrame, text_columns: Iterable[str] | None = None) -> bytes:
+    """The one CSV dialect for files people open in a spreadsheet. `text_columns` (default: every
+    column of text) are made inert; numbers written as numbers stay as they are."""
+    out = table.copy()
+    columns = [c for c in out.columns if out[c].dtype == object] if text_columns is None else text_columns
+    for column in columns:
+        if column in out.columns:
+            out[column] = out[column].map(lambda v: inert(str(v)))
+    return out.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+
+
+def read_spreadsheet_csv(path: Path, text_columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """A `spreadsheet_csv` file back as text cells, the inert guard undone."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    for column in table.columns if text_columns is None else text_columns:
+        if column in table.columns:
+            table[column] = table[column].map(uninert)
+    return table
 
 
 @contextmanager

@@ -27,7 +27,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from scoring import __version__
-from scoring.files import digest, file_sha256, write_json, written_aside
+from scoring.files import (
+    digest, file_sha256, read_spreadsheet_csv, spreadsheet_csv, write_json, written_aside,
+)
 from scoring.inputs.load import ROW
 from scoring.inputs.months import Quarter
 from scoring.inputs.problems import Severity
@@ -86,8 +88,9 @@ def write_validated(validation, layer_dir: Path, inputs: dict[str, str]) -> dict
             pq.write_table(arrow, aside / f"{name}.parquet")
         config = validation.config.model_dump(mode="json") if validation.config else None
         write_json(aside / CONFIG_FILE, config)
-        validation.problems.to_csv(aside / "validation.csv", index=False, encoding="utf-8-sig")
-        validation.accounting.to_csv(aside / "accounting.csv", index=False, encoding="utf-8-sig")
+        # clerks open the report in a spreadsheet: values copied from the inputs must stay inert
+        (aside / "validation.csv").write_bytes(spreadsheet_csv(validation.problems))
+        (aside / "accounting.csv").write_bytes(spreadsheet_csv(validation.accounting))
         severity = validation.problems["severity"]
         record = {
             "layer": "validated", "format": LAYER_FORMAT, "code_version": __version__,
@@ -140,13 +143,11 @@ class ValidatedLayer:
 
     @cached_property
     def problems(self) -> pd.DataFrame:
-        return pd.read_csv(self.path / "validation.csv", dtype=str, keep_default_na=False,
-                           encoding="utf-8-sig")
+        return read_spreadsheet_csv(self.path / "validation.csv")
 
     @cached_property
     def accounting(self) -> pd.DataFrame:
-        table = pd.read_csv(self.path / "accounting.csv", dtype=str, keep_default_na=False,
-                            encoding="utf-8-sig")
+        table = read_spreadsheet_csv(self.path / "accounting.csv")
         for column in table.columns[1:]:
             table[column] = table[column].astype("int64")
         return table

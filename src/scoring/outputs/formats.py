@@ -13,43 +13,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from scoring.files import json_bytes
+from scoring.files import json_bytes, read_spreadsheet_csv, spreadsheet_csv
 from scoring.inputs.months import Quarter
 from scoring.inputs.rules import Rules
 from scoring.outputs.privacy import SECONDARY
 from scoring.outputs.public import PUBLIC_TABLES, TEXT_COLUMNS
 
 OCID_PREFIX = "ocds-scoring"  # placeholder prefix: a county registers its own with OCP
-# A cell starting with one of these is run as a formula by Excel, LibreOffice or WPS.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def inert(text: str) -> str:
-    """A cell a spreadsheet would run as a formula gets a leading apostrophe."""
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-def uninert(text: str) -> str:
-    """The text `inert` was given back: the one inverse, for every prefix it guards."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_PREFIXES) else text
-
-
 def csv_bytes(table: pd.DataFrame) -> bytes:
-    """UTF-8 with BOM (Excel in China opens it as Chinese), \\n line ends, text cells inert."""
-    out = table.copy()
-    for column in out.columns:
-        if column in TEXT_COLUMNS:
-            out[column] = out[column].map(lambda v: inert(str(v)))
-    return out.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    """A public table in the spreadsheet dialect; its text columns (names, ids) made inert."""
+    return spreadsheet_csv(table, [c for c in table.columns if c in TEXT_COLUMNS])
 
 
 def read_public_csv(path: Path) -> pd.DataFrame:
     """A public CSV as text cells, with the inert guard undone."""
-    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    for column in table.columns:
-        if column in TEXT_COLUMNS:
-            table[column] = table[column].map(uninert)
-    return table
+    return read_spreadsheet_csv(path, TEXT_COLUMNS)
 
 
 def sha256(data: bytes) -> str:

@@ -8,7 +8,6 @@ and no cell text is ever written as a formula (spreadsheet formula injection).
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +25,7 @@ from scoring.inputs.layer import ValidatedLayer
 from scoring.inputs.methodology import rule_texts
 from scoring.inputs.months import Quarter
 from scoring.inputs.rules import Rules
-from scoring.outputs.formats import inert
+from scoring.files import spreadsheet_csv
 from scoring.outputs.public import PUBLIC_TABLES
 from scoring.outputs.results import ResultsLayer
 from scoring.outputs.store import DISCLOSURES, MANIFEST
@@ -84,15 +83,15 @@ def totals(rows: pd.DataFrame) -> dict[str, Decimal]:
 
 
 def write_csv(rows: pd.DataFrame, path: Path) -> None:
-    """UTF-8 with BOM (so Excel in China opens it), with a totals row."""
+    """The schedule in the spreadsheet dialect (files.spreadsheet_csv), with a totals row."""
     sums = totals(rows)
-    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\r\n")
-        writer.writerow([label for _, label, _ in SCHEDULE])
-        for _, row in rows.iterrows():
-            writer.writerow([inert(str(row[c])) if kind == "text" else row[c] for c, _, kind in SCHEDULE])
-        writer.writerow([f"{sums[c]:.2f}" if kind == "money" else ("合计" if c == "provider_name" else "")
-                         for c, _, kind in SCHEDULE])
+    table = pd.DataFrame(
+        [{label: str(row[c]) if kind == "text" else row[c] for c, label, kind in SCHEDULE}
+         for _, row in rows.iterrows()]
+        + [{label: f"{sums[c]:.2f}" if kind == "money" else ("合计" if c == "provider_name" else "")
+            for c, label, kind in SCHEDULE}],
+        columns=[label for _, label, _ in SCHEDULE])
+    Path(path).write_bytes(spreadsheet_csv(table, [label for _, label, kind in SCHEDULE if kind == "text"]))
 
 
 def _number(value: Decimal | None) -> float | None:
