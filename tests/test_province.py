@@ -12,6 +12,7 @@ import pytest
 
 from scoring.inputs.months import Quarter
 from scoring.orchestration.province import is_province, run_province
+from scoring.refusal import Code
 from scoring_synthetic.generate import generate
 
 Q = Quarter(2026, 3)
@@ -112,7 +113,7 @@ def test_a_province_publishes_its_counties_and_an_overview_page(province, tmp_pa
     project = sitebuild.new_project(tmp_path)
     outcomes, skipped = publish_province(province, Q, layers, project / "site")
     assert sorted(o.region for o in outcomes) == run.scored
-    assert len(skipped) == 1 and "输入有" in skipped[0]
+    assert len(skipped) == 1 and f"({Code.INPUTS_HAVE_ERRORS})" in skipped[0]
     results = root / "results"
     page = (project / "site/disclosures/provinces/yunnan" / f"{Q}.md").read_text(encoding="utf-8")
     summary = pd.read_csv(results / "yunnan" / str(Q) / "province_summary.csv", dtype=str)

@@ -22,7 +22,7 @@ from scoring.inputs.layer import read_validated
 from scoring.inputs.months import Quarter
 from scoring.orchestration import province as provinces
 from scoring.orchestration.report import validation_summary
-from scoring.orchestration.run import run_notebook, run_quarter, suite
+from scoring.orchestration.run import QuarterJob, run_jobs, run_notebook
 from scoring.orchestration.stages import (
     Workspace,
     payments_stage,
@@ -154,25 +154,23 @@ def validate(
         raise typer.Exit(1)
 
 
-def run_quarters(region_dir: Path, quarters: list[Quarter], rules: dict | None = None) -> bool:
-    """Execute the notebook suite for each quarter with a progress bar; True if all succeeded.
-    The first notebook validates (or reuses the validated layer of exactly these inputs)."""
-    notebooks = suite()
+def run_quarters(quarters: list[tuple[Path, Quarter]], rules: dict | None = None,
+                 workers: int | None = None) -> bool:
+    """Execute the notebook suite of each (region, quarter), side by side on this machine's cores,
+    with a progress bar; True if all succeeded. The first notebook validates (or reuses the
+    validated layer of exactly these inputs)."""
+    jobs = [QuarterJob(region_dir, str(q), WORKSPACE.validated(region_dir.name, q),
+                       WORKSPACE.results(region_dir.name, q), WORKSPACE.notebooks(region_dir.name, q),
+                       rules) for region_dir, q in quarters]
     all_ok = True
     with progress_bar() as progress:
-        task = progress.add_task("notebooks", total=len(notebooks) * len(quarters))
-        for q in quarters:
-            region = region_dir.name
-            progress.update(task, description=f"{region} {q} 校验、评分、拨付")
-            done = progress.tasks[task].completed
-            outcome = run_quarter(
-                region_dir, str(q), WORKSPACE.validated(region, q), WORKSPACE.results(region, q),
-                WORKSPACE.notebooks(region, q), rules=rules, on_notebook=lambda _: progress.advance(task))
-            progress.update(task, completed=done + len(notebooks))
+        task = progress.add_task("校验、评分、拨付(执行笔记本)", total=len(jobs))
+        for job, outcome in run_jobs(jobs, workers):
+            progress.advance(task)
             if outcome.ok:
                 continue
             all_ok = False
-            refusal = _refusal_of(region_dir, q)
+            refusal = _refusal_of(job.region_dir, Quarter.parse(job.quarter))
             if refusal is not None:
                 show_refusal(refusal)
             else:
@@ -220,7 +218,7 @@ def run(
     data_dir: Annotated[Path, typer.Argument(help="区域目录,如 data/xiajiang")],
     quarter: Annotated[Optional[str], typer.Option("--quarter", "-q", help="季度,如 2026Q2")] = None,
     all_quarters: Annotated[bool, typer.Option("--all-quarters", help="处理该区域的全部季度")] = False,
-    workers: Annotated[Optional[int], typer.Option(help="全省:本机并行进程数(默认全部核心)")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="本机并行进程数(默认全部核心):各季度或各县同时运行")] = None,
     scheduler: Annotated[Optional[str], typer.Option(help="全省:Dask 集群地址,如 tcp://10.0.0.5:8786")] = None,
 ) -> None:
     """用 papermill 执行笔记本评分,保留执行过的笔记本 Score a quarter by running the notebooks.
@@ -238,7 +236,7 @@ def run(
     quarters = region_quarters(data_dir) if all_quarters else [parse_quarter(quarter)]
     if not quarters:
         fail(f"{data_dir} 中没有季度目录(如 2026Q2/)")
-    ok = run_quarters(data_dir, quarters)
+    ok = run_quarters([(data_dir, q) for q in quarters], workers=workers)
     console.print(f"结果表:{BUILD / 'results' / data_dir.name};执行过的笔记本:{BUILD / 'notebooks' / data_dir.name}")
     if not ok:
         raise typer.Exit(1)
@@ -348,10 +346,11 @@ def demo(
     for column in ("区域 region", "季度 quarter", "错误 errors", "警告 warnings", "结果 outcome"):
         summary.add_column(column)
     all_ok = True
+    # every quarter's notebooks side by side (the first notebook validates each quarter, once);
+    # then payments and publication, one quarter after the other
+    run_quarters([(region_dir, q) for region_dir in regions for q in region_quarters(region_dir)])
     for region_dir in regions:
-        quarters = region_quarters(region_dir)
-        run_quarters(region_dir, quarters)  # the first notebook validates each quarter, once
-        for q in quarters:
+        for q in region_quarters(region_dir):
             errors = warnings = "—"
             try:
                 layer = read_validated(WORKSPACE.validated(region_dir.name, q), region_dir, scorable=False)

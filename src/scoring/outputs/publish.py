@@ -227,7 +227,7 @@ def publish_province(province_dir: Path, quarter, layers: list[tuple[Path, Path,
             write_public(validated, results, public_dir)
             candidates.append(candidate_from_public(read_public(public_dir, results)))
         except Refusal as refusal:
-            skipped.append(f"{Path(region).name}:{refusal}")
+            skipped.append(f"{Path(region).name}({refusal.code}):{refusal}")
     if not candidates:
         raise Refusal(Code.NOTHING_TO_PUBLISH,
                       f"{Path(province_dir).name} {quarter} 没有可以公布的县:" + ";".join(skipped))
