@@ -3,9 +3,9 @@
 Each county is one task (`county_task`): the same notebook suite as a single region (validate,
 score, payments), executed with papermill in the worker, writing the county's own layers and
 executed notebooks under the build root. So the audit record is the same however the quarter was
-run, and a local process pool and a Dask cluster produce the same layers, byte for byte. The
-three notebooks of a county share one kernel (`run.run_quarter(shared_kernel=True)`): one kernel
-start per county instead of three. The task returns only a small summary. Counties whose inputs
+run, and a local process pool and a Dask cluster produce the same layers, byte for byte. A
+worker keeps one kernel for all the counties it runs (`run.WorkerKernel`), its namespace emptied
+before each county: a kernel start and its imports cost more than a small county's whole work. The task returns only a small summary. Counties whose inputs
 fail validation are reported and skipped, never silently, and never stop the others.
 """
 
@@ -68,7 +68,7 @@ def county_task(region_dir: str, quarter: str, build: str) -> CountyOutcome:
     county = region_dir.name
     validated_dir = workspace.validated(county, quarter)
     run = run_quarter(region_dir, quarter, validated_dir, workspace.results(county, quarter),
-                      workspace.notebooks(county, quarter), shared_kernel=True)
+                      workspace.notebooks(county, quarter), kernel="worker")
     try:
         layer = read_validated(validated_dir, region_dir, scorable=False)
     except Refusal as refusal:  # the validation notebook itself failed
