@@ -127,3 +127,30 @@ def test_a_notebook_can_be_run_by_hand_with_other_rules(workdir, tmp_path):
     xlsx, _ = helpers.stages.payments_stage(region, validated, out, tmp_path / "payments", tmp_path / "site")
     rules = {row[0]: row[1] for row in openpyxl.load_workbook(xlsx)["规则"].iter_rows(min_row=4, values_only=True)}
     assert str(rules["min_surveys"]) == "5" and "0.4" in str(rules["weights.volume"] if "weights.volume" in rules else rules)
+
+
+def test_a_worker_kernel_starts_every_quarter_from_an_empty_namespace(tmp_path):
+    """Province workers reuse one kernel across counties; nothing of one county reaches the next."""
+    import nbformat
+
+    from scoring.orchestration.run import WorkerKernel, run_quarter
+
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    parameters = nbformat.v4.new_code_cell('quarter: str = "2026Q1"  # the quarter')
+    parameters.metadata["tags"] = ["parameters"]
+    notebook.cells = [parameters, nbformat.v4.new_code_cell(
+        'assert "left_over" not in globals(), left_over\nleft_over = quarter\nimport os\npid = os.getpid()\nprint(pid)')]
+    nbformat.write(notebook, suite / "01_check.ipynb")
+    pids = []
+    for quarter in ("2026Q1", "2026Q2"):
+        out = tmp_path / quarter
+        outcome = run_quarter(tmp_path, quarter, out / "v", out / "r", out / "nb", notebook_dir=suite,
+                              kernel="worker")
+        assert outcome.ok, outcome.error
+        executed = json.loads((out / "nb/01_check.ipynb").read_text(encoding="utf-8"))
+        pids.append("".join(executed["cells"][-1]["outputs"][0]["text"]).strip())
+    assert pids[0] == pids[1], "the same kernel ran both quarters"
+    assert WorkerKernel._manager is not None and WorkerKernel._manager.is_alive()
