@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 import helpers
-from scoring.inputs.load import (
-    load_input, parse_choices, parse_dates, parse_integers, parse_money, parse_numbers,
-    read_input,
+from scoring.inputs.load import load_input, read_input
+from scoring.inputs.parsers import (
+    parse_choices, parse_dates, parse_integers, parse_money, parse_numbers,
 )
 from scoring.inputs.schema import FILES
 
