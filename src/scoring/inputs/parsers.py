@@ -68,8 +68,10 @@ def read_dates(text: pa.Array, *, with_time: bool) -> np.ndarray:
     of day is dropped."""
     text = _string_array(text)
     result, read = _read_canonical(text, _CANONICAL_DATETIME if with_time else _CANONICAL_DATE)
-    if not read.all():
-        rest = np.flatnonzero(~read)
+    # Empty cells are NaT, and the general reader never looks at them (it samples the others).
+    unread = ~read & pc.not_equal(text, "").to_numpy(zero_copy_only=False)
+    if unread.any():
+        rest = np.flatnonzero(unread)
         texts = pd.Series(text.take(pa.array(rest)).to_numpy(zero_copy_only=False), index=rest,
                           dtype=object)
         result[rest] = _parse_dates_general(texts, with_time=with_time).to_numpy()

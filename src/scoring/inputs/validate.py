@@ -254,9 +254,9 @@ class _Input:
             p = self.loaded.problems
             named = p.loc[(p["severity"] == str(Severity.ERROR)) & (p["row"] > 0), "row"].to_numpy()
             used = ~(self.rejected | np.isin(self.rows, named.astype(np.int64)))
-        table = pd.DataFrame({c.name: _as_contract(self.typed[c.name], used, c) for c in self.spec.columns})
-        table[ROW] = self.rows[used].astype("int64")
-        return table
+        columns = {c.name: _as_contract(self.typed[c.name], used, c) for c in self.spec.columns}
+        columns[ROW] = self.rows[used].astype("int64")
+        return pd.DataFrame(columns, copy=False)
 
 
 def _as_contract(values, used: np.ndarray, column: Column):
