@@ -90,7 +90,7 @@ def _read_canonical(text: pa.Array, layout: bytes) -> tuple[np.ndarray, np.ndarr
     if not shaped.any():
         return result, shaped
     candidates = text if shaped.all() else text.filter(pa.array(shaped))
-    chars = _fixed_width_bytes(candidates, width)
+    chars = fixed_width_bytes(candidates, width)
     pattern = np.frombuffer(layout, dtype=np.uint8)
     is_digit = pattern == ord("0")
     digits = chars[:, is_digit] - np.uint8(ord("0"))  # wraps above 9 for any other byte
@@ -99,13 +99,10 @@ def _read_canonical(text: pa.Array, layout: bytes) -> tuple[np.ndarray, np.ndarr
     year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
     month = d[:, 4] * 10 + d[:, 5]
     day = d[:, 6] * 10 + d[:, 7]
-    ok &= (year >= _FAST_YEARS[0]) & (year <= _FAST_YEARS[1]) & (month >= 1) & (month <= 12)
-    months = (np.where(ok, year, 1970) - 1970).astype("datetime64[Y]").astype("datetime64[M]") \
-        + (np.where(ok, month, 1) - 1)
-    first = months.astype("datetime64[D]")
-    month_days = ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
-    ok &= (day >= 1) & (day <= month_days)
-    instant = (first + (day - 1)).astype("datetime64[ns]")
+    ok &= (year >= _FAST_YEARS[0]) & (year <= _FAST_YEARS[1])
+    days, real = calendar_days(year, month, day)
+    ok &= real
+    instant = days.astype("datetime64[ns]")
     if width == len(_CANONICAL_DATETIME):
         hour, minute, second = (d[:, 8] * 10 + d[:, 9], d[:, 10] * 10 + d[:, 11], d[:, 12] * 10 + d[:, 13])
         ok &= (hour < 24) & (minute < 60) & (second < 60)
@@ -117,7 +114,19 @@ def _read_canonical(text: pa.Array, layout: bytes) -> tuple[np.ndarray, np.ndarr
     return result, read
 
 
-def _fixed_width_bytes(text: pa.Array, width: int) -> np.ndarray:
+def calendar_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """datetime64[D] of (year, month, day) integer arrays, and which of them are real calendar
+    days (month 1-12, day within the month; years 1-9999). Where not, the day is meaningless."""
+    real = (year >= 1) & (year <= 9999) & (month >= 1) & (month <= 12)
+    months = (np.where(real, year, 1970) - 1970).astype("datetime64[Y]").astype("datetime64[M]") \
+        + (np.where(real, month, 1) - 1)
+    first = months.astype("datetime64[D]")
+    month_days = ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
+    real &= (day >= 1) & (day <= month_days)
+    return first + (np.where(real, day, 1) - 1), real
+
+
+def fixed_width_bytes(text: pa.Array, width: int) -> np.ndarray:
     """The UTF-8 bytes of an array whose texts all have `width` bytes, one row per text."""
     offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset: text.offset + len(text) + 1]
     data = np.frombuffer(text.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]

@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from scoring.engine.hours import DAY_UNIT
-from scoring.inputs.identity import birth_dates, valid_id_numbers, valid_phones
+from scoring.inputs.identity import check_id_numbers, check_phones
 from scoring.inputs.load import ROW, LoadedFile, column_array, load_input
 from scoring.inputs.months import Quarter
 from scoring.inputs.parsers import read_choices, read_dates, read_integers, read_money, read_numbers
@@ -207,15 +207,12 @@ class _Input:
         if kind in (Kind.TEXT, Kind.CODE):
             return text
         if kind is Kind.PHONE:
-            self.flag(Rule.BAD_PHONE, ~empty & ~valid_phones(_series(text)).to_numpy(), name,
-                      *_messages(Rule.BAD_PHONE, column))
+            self.flag(Rule.BAD_PHONE, ~empty & ~check_phones(text), name, *_messages(Rule.BAD_PHONE, column))
             return text
         if kind is Kind.ID_NUMBER:
-            series = _series(text)
-            valid = valid_id_numbers(series).to_numpy()
+            valid, born = check_id_numbers(text)
             self.flag(Rule.BAD_ID_NUMBER, ~empty & ~valid, name, *_messages(Rule.BAD_ID_NUMBER, column))
-            unborn = valid & birth_dates(series).isna().to_numpy()
-            self.flag(Rule.BAD_BIRTH_DATE, unborn, name, *_messages(Rule.BAD_BIRTH_DATE, column))
+            self.flag(Rule.BAD_BIRTH_DATE, valid & ~born, name, *_messages(Rule.BAD_BIRTH_DATE, column))
             return _upper(text)
         if kind in (Kind.DATE, Kind.DATETIME):
             values = read_dates(text, with_time=kind is Kind.DATETIME)
@@ -276,10 +273,6 @@ def _as_contract(values, used: np.ndarray, column: Column):
 
 def _empty(text: pa.Array) -> np.ndarray:
     return pc.equal(text, "").to_numpy(zero_copy_only=False)
-
-
-def _series(text: pa.Array) -> pd.Series:
-    return pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def _upper(text: pa.Array) -> pa.Array:
