@@ -168,7 +168,7 @@ def _read_csv(loaded: LoadedFile) -> LoadedFile:
     name = loaded.name
     with open(loaded.path, "rb") as fh:  # read-only: inputs are never modified
         data = fh.read()
-    if not data.strip():
+    if not data or data.isspace():  # what `not data.strip()` says, without copying the file
         return _fail(loaded, _empty(name))
     if data.startswith(_ZIP_MAGIC) or data.startswith(_CFB_MAGIC):
         return _fail(loaded, Problem(
@@ -245,9 +245,10 @@ def _split_csv(data: bytes, name: str) -> _Grid | None:
     stripped = data.lstrip(b" \t\r\n")
     leading = data[: len(data) - len(stripped)].count(b"\n")
     data = stripped
-    if not data.strip():
+    if not data or data.isspace():
         return None
-    first_line = data.split(b"\n", 1)[0]
+    end_of_line = data.find(b"\n")
+    first_line = data if end_of_line < 0 else data[:end_of_line]
     delimiter = "\t" if first_line.count(b"\t") > first_line.count(b",") else ","
     try:
         header, cells, nonblank, bad = _split_with_arrow(

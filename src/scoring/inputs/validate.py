@@ -158,6 +158,7 @@ class _Input:
         self.typed: dict[str, object] = {}
         self.frames: list[pd.DataFrame] = [loaded.problems]
         self.rejected = np.zeros(len(self.rows), dtype=bool)
+        self.empty = {c: _empty(text) for c, text in self.text.items()}
 
     def has(self, *columns: str) -> bool:
         """Whether these columns can be looked up: the file was read and has them (an optional
@@ -197,7 +198,7 @@ class _Input:
         """Required values present; every value readable as its column's kind and allowed."""
         for column in self.spec.columns:
             text = self.text[column.name]
-            empty = _empty(text)
+            empty = self.empty[column.name]
             if column.required and column.name in self.found:
                 self.flag(Rule.MISSING_VALUE, empty, column.name, *_messages(Rule.MISSING_VALUE, column))
             self.typed[column.name] = self._parse(column, text, empty)
@@ -248,9 +249,11 @@ class _Input:
         if self.loaded.file_errors:
             used = np.zeros(len(self.rows), dtype=bool)
         else:
+            used = ~self.rejected
             p = self.loaded.problems
-            named = p.loc[(p["severity"] == str(Severity.ERROR)) & (p["row"] > 0), "row"].to_numpy()
-            used = ~(self.rejected | np.isin(self.rows, named.astype(np.int64)))
+            if len(p):  # rows the loader rejected are not in `rows`; a header row is not either
+                named = p.loc[(p["severity"] == str(Severity.ERROR)) & (p["row"] > 0), "row"].to_numpy()
+                used &= ~np.isin(self.rows, named.astype(np.int64))
         columns = {c.name: _as_contract(self.typed[c.name], used, c) for c in self.spec.columns}
         columns[ROW] = self.rows[used].astype("int64")
         return pd.DataFrame(columns, copy=False)
@@ -260,9 +263,10 @@ def _as_contract(values, used: np.ndarray, column: Column):
     """The used rows of a typed column as the scoring engine expects it (see the module
     docstring)."""
     kind = column.kind
+    every = bool(used.all())
     if isinstance(values, pa.Array):  # text
-        return values.filter(pa.array(used)).to_pandas(deduplicate_objects=True).to_numpy()
-    values = values[used]
+        return (values if every else values.filter(pa.array(used))).to_pandas(deduplicate_objects=True).to_numpy()
+    values = values.copy() if every else values[used]
     if kind is Kind.INT:
         whole = column.required and not values.isna().any()
         return values.to_numpy(dtype="int64") if whole else values
@@ -353,7 +357,7 @@ def _check_references(inputs: dict[str, _Input]) -> None:
                 continue  # the target's own problem says why it cannot be looked in
             values = item.text[column]
             known = pc.is_in(values, value_set=target.text[target_column]).to_numpy(zero_copy_only=False)
-            broken = ~_empty(values) & ~known
+            broken = ~item.empty[column] & ~known
             label, target_label = item.label(column), target.label(target_column)
             item.flag(
                 Rule.BROKEN_REFERENCE, broken, column,
@@ -393,7 +397,7 @@ def _check_enrolled_with(inputs: dict[str, _Input]) -> None:
         roster = beneficiaries.lookup("beneficiary_id", item.text["beneficiary_id"])
         enrolled_with = beneficiaries.text["provider_id"].take(pa.array(np.maximum(roster, 0))) \
             if len(beneficiaries.rows) else pa.repeat("", len(roster))
-        comparable = (roster >= 0) & ~_empty(enrolled_with) & ~_empty(provider)
+        comparable = (roster >= 0) & ~_empty(enrolled_with) & ~item.empty["provider_id"]
         if known is not None:
             comparable &= pc.is_in(enrolled_with, value_set=known).to_numpy(zero_copy_only=False)
             comparable &= pc.is_in(provider, value_set=known).to_numpy(zero_copy_only=False)
@@ -442,7 +446,7 @@ def _check_services(inputs: dict[str, _Input]) -> None:
     if catalog.has("item_code", "unit"):
         item = catalog.lookup("item_code", text["item_code"])
         by_day = _take(catalog.typed["unit"], item, None) == DAY_UNIT
-        no_level = completed & by_day & _empty(text["hospital_level"])
+        no_level = completed & by_day & services.empty["hospital_level"]
         services.flag(
             Rule.ESCORT_WITHOUT_HOSPITAL, no_level, "hospital_level", "按天计量的陪护服务没有填写医院级别",
             "a service counted in days (hospital escort) has no hospital level",
@@ -471,7 +475,7 @@ def _check_services(inputs: dict[str, _Input]) -> None:
                 "核实起止时间和「数量」(天数)",
             )
 
-    _check_worker_overlap(services, timed & ~_empty(text["worker_id"]))
+    _check_worker_overlap(services, timed & ~services.empty["worker_id"])
 
 
 def _check_worker_overlap(services: _Input, timed: np.ndarray) -> None:
