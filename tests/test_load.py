@@ -336,6 +336,13 @@ def test_money_integers_and_numbers():
     np.testing.assert_array_equal(numbers.to_numpy(), [1, 1.5, 0.5, np.nan, np.nan, np.nan, np.nan])
 
 
+def test_full_width_digits_are_read_or_reported_never_raised():
+    texts = pd.Series(["2026-04-01 ０8:30", "１２", "2026-04-01 08:30:00"], dtype=object)
+    assert parse_dates(texts, with_time=True).isna().tolist() == [True, True, False]
+    assert parse_integers(texts).tolist() == [pd.NA, 12, pd.NA]  # as amounts always were read
+    assert parse_numbers(texts).tolist()[1] == 12.0
+
+
 def test_coded_values_in_chinese_or_any_case():
     status = SERVICES.column("status")
     codes = parse_choices(pd.Series(["已完成", "Completed", "爽约", "cancelled", "done", ""]), status)
