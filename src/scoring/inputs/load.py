@@ -328,12 +328,25 @@ def _split_with_arrow(
     if bad:  # the parallel reader does not number bad rows: read again, in order, to number them
         bad = []
         table = parse(False, bad)
-    columns = [pc.utf8_trim_whitespace(table.column(i)) for i in range(table.num_columns)]
+    columns = [_stripped(column_array(table.column(i))) for i in range(table.num_columns)]
     header = [column[0].as_py() for column in columns]
     body = [column.slice(1) for column in columns]
     nonblank = functools.reduce(pc.or_, [pc.not_equal(column, "") for column in body])
     cells = _positional([column_array(column) for column in body])
     return header, cells, nonblank.to_numpy(zero_copy_only=False), bad
+
+
+def _stripped(column: pa.Array) -> pa.Array:
+    """The column with whitespace stripped from both ends of each cell (Unicode whitespace, as
+    Arrow defines it). Stripping is skipped when every cell begins and ends with a printable
+    ASCII character, which is no whitespace: most columns (codes, dates, numbers) are such."""
+    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)[column.offset: column.offset + len(column) + 1]
+    data = np.frombuffer(column.buffers()[2] or b"", dtype=np.uint8)
+    filled = offsets[1:] > offsets[:-1]
+    ends = np.concatenate([data[offsets[:-1][filled]], data[offsets[1:][filled] - 1]])
+    if ((ends > 0x20) & (ends < 0x7F)).all():
+        return column
+    return pc.utf8_trim_whitespace(column)
 
 
 def _split_with_python(data: bytes, delimiter: str) -> tuple[list[str], pa.Table, np.ndarray, list]:

@@ -91,39 +91,59 @@ def _read_canonical(text: pa.Array, layout: bytes) -> tuple[np.ndarray, np.ndarr
         return result, shaped
     candidates = text if shaped.all() else text.filter(pa.array(shaped))
     chars = fixed_width_bytes(candidates, width)
-    pattern = np.frombuffer(layout, dtype=np.uint8)
-    is_digit = pattern == ord("0")
-    digits = chars[:, is_digit] - np.uint8(ord("0"))  # wraps above 9 for any other byte
-    ok = (digits <= 9).all(axis=1) & (chars[:, ~is_digit] == pattern[~is_digit]).all(axis=1)
-    d = digits.astype(np.int64)
-    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
-    month = d[:, 4] * 10 + d[:, 5]
-    day = d[:, 6] * 10 + d[:, 7]
+    ok = np.ones(len(chars), dtype=bool)
+    digits = []
+    for position, expected in enumerate(layout):
+        column = chars[:, position]
+        if expected == ord("0"):
+            digit = column - np.uint8(ord("0"))  # wraps above 9 for any byte but a digit
+            ok &= digit <= 9
+            digits.append(digit.astype(np.int32))
+        else:
+            ok &= column == expected
+
+    def number(first: int, count: int) -> np.ndarray:
+        value = digits[first]
+        for digit in digits[first + 1: first + count]:
+            value = value * 10 + digit
+        return value
+
+    year, month, day = number(0, 4), number(4, 2), number(6, 2)
     ok &= (year >= _FAST_YEARS[0]) & (year <= _FAST_YEARS[1])
     days, real = calendar_days(year, month, day)
     ok &= real
-    instant = days.astype("datetime64[ns]")
+    nanoseconds = days.astype(np.int64) * (86400 * 10**9)
     if width == len(_CANONICAL_DATETIME):
-        hour, minute, second = (d[:, 8] * 10 + d[:, 9], d[:, 10] * 10 + d[:, 11], d[:, 12] * 10 + d[:, 13])
+        hour, minute, second = number(8, 2), number(10, 2), number(12, 2)
         ok &= (hour < 24) & (minute < 60) & (second < 60)
-        instant = instant + ((hour * 60 + minute) * 60 + second) * np.timedelta64(1_000_000_000, "ns")
+        nanoseconds += ((hour * 60 + minute) * 60 + second).astype(np.int64) * 10**9
     read = np.zeros(n, dtype=bool)
     positions = np.flatnonzero(shaped)[ok]
     read[positions] = True
-    result[positions] = instant[ok]
+    result[positions] = nanoseconds[ok].view("datetime64[ns]")
     return result, read
+
+
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
 def calendar_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """datetime64[D] of (year, month, day) integer arrays, and which of them are real calendar
-    days (month 1-12, day within the month; years 1-9999). Where not, the day is meaningless."""
+    days (month 1-12, day within the month; years 1-9999). Where not, the day is meaningless.
+
+    Integer arithmetic (H. Hinnant's days_from_civil): NumPy's own month and year units are
+    several times slower on a million dates."""
+    year, month, day = (np.asarray(a, dtype=np.int64) for a in (year, month, day))
     real = (year >= 1) & (year <= 9999) & (month >= 1) & (month <= 12)
-    months = (np.where(real, year, 1970) - 1970).astype("datetime64[Y]").astype("datetime64[M]") \
-        + (np.where(real, month, 1) - 1)
-    first = months.astype("datetime64[D]")
-    month_days = ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
-    real &= (day >= 1) & (day <= month_days)
-    return first + (np.where(real, day, 1) - 1), real
+    month = np.where(real, month, 1)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    real &= (day >= 1) & (day <= _MONTH_DAYS[month] + (leap & (month == 2)))
+    y = year - (month <= 2)
+    era = y // 400
+    year_of_era = y - era * 400
+    day_of_year = (153 * np.where(month > 2, month - 3, month + 9) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return (era * 146097 + day_of_era - 719468).view("datetime64[D]"), real
 
 
 def fixed_width_bytes(text: pa.Array, width: int) -> np.ndarray:
