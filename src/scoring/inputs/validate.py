@@ -65,6 +65,11 @@ _ORDERS = (
     ("services", ("ordered_at", "started_at", "ended_at"), Rule.TIME_ORDER),
     ("complaints", ("received_at", "assigned_at", "verified_at", "responded_at"), Rule.TIME_ORDER),
 )
+# The rule that reports a value its column's parser could not read.
+_UNREADABLE = {
+    Kind.DATE: Rule.BAD_DATE, Kind.DATETIME: Rule.BAD_DATETIME, Kind.MONEY: Rule.BAD_MONEY,
+    Kind.INT: Rule.BAD_INTEGER, Kind.NUMBER: Rule.BAD_NUMBER, Kind.CHOICE: Rule.NOT_ALLOWED,
+}
 # The date that places a row in a quarter.
 _QUARTER_DATES = {"services": "started_at", "surveys": "surveyed_on", "complaints": "received_at"}
 
@@ -220,7 +225,7 @@ class _Input:
             unread = np.isnat(values)
         elif kind is Kind.MONEY:
             values = read_money(text)
-            unread = values == None  # noqa: E711 - elementwise over an object array
+            unread = np.equal(values, None)
         elif kind is Kind.INT:
             values = read_integers(text)
             unread = values.isna()
@@ -229,9 +234,8 @@ class _Input:
             unread = np.isnan(values)
         else:
             values = read_choices(text, column)
-            unread = values == None  # noqa: E711
-        rule = {Kind.DATE: Rule.BAD_DATE, Kind.DATETIME: Rule.BAD_DATETIME, Kind.MONEY: Rule.BAD_MONEY,
-                Kind.INT: Rule.BAD_INTEGER, Kind.NUMBER: Rule.BAD_NUMBER, Kind.CHOICE: Rule.NOT_ALLOWED}[kind]
+            unread = np.equal(values, None)
+        rule = _UNREADABLE[kind]
         unreadable = ~empty & unread
         if kind is Kind.INT:  # counts are never negative; some columns have a narrower range
             low, high, range_rule = _RANGES.get((self.spec.name, name), (0, None, None))
@@ -271,7 +275,7 @@ def _as_contract(values, used: np.ndarray, column: Column):
         whole = column.required and not values.isna().any()
         return values.to_numpy(dtype="int64") if whole else values
     if kind is Kind.CHOICE:  # None marks a value not allowed; its row is rejected anyway
-        values[values == None] = ""  # noqa: E711 - elementwise over an object array
+        values[np.equal(values, None)] = ""
     return values
 
 
@@ -307,9 +311,9 @@ def _check_unique(item: _Input, column: str) -> None:
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     if len(encoded.dictionary) == len(codes):
         return
-    _, first, counts = np.unique(codes, return_index=True, return_counts=True)
-    first_of = np.empty(len(encoded.dictionary), dtype=np.int64)
-    first_of[np.unique(codes)] = first
+    distinct, first = np.unique(codes, return_index=True)
+    first_of = np.empty(len(encoded.dictionary), dtype=np.int64)  # each value's first row
+    first_of[distinct] = first
     empty = pc.equal(encoded.dictionary, "").to_numpy(zero_copy_only=False)
     first_position = first_of[codes]
     later = (first_position != np.arange(len(codes))) & ~empty[codes]
