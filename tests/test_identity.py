@@ -2,11 +2,14 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from scoring.inputs.identity import (
     birth_date_of,
     birth_dates,
+    check_id_numbers,
+    check_phones,
     id_check_digit,
     is_valid_id_number,
     is_valid_phone,
@@ -75,6 +78,18 @@ def test_vectorised_versions_agree_with_scalar_ones():
     assert valid_phones(phones).tolist() == [is_valid_phone(s) for s in phones]
     born = birth_dates(ids, today=date(2026, 1, 1))
     assert born.iloc[0] == pd.Timestamp("1949-12-31") and born.isna().tolist() == [False, False, True, True, False]
+
+
+def test_arrow_versions_agree_with_scalar_ones():
+    texts = [KNOWN_VALID, KNOWN_VALID.lower(), "110105194912310021", "110105194913310021", "x", "",
+             " " + KNOWN_VALID, "11010519491231００2X", "110105180001010011", "110105209901010011",
+             "13812345678", "138 1234 5678", "+8613812345678", "0796-1234567", "(0796)1234567",
+             "0796\x1c1234567", "0796\u30001234567", "0796（1234567）", "12812345678", "079612345"]
+    today = date(2026, 1, 1)
+    valid, born = check_id_numbers(pa.array(texts), today=today)
+    assert valid.tolist() == [is_valid_id_number(t) for t in texts]
+    assert born.tolist() == [birth_date_of(t, today) is not None for t in texts]
+    assert check_phones(pa.array(texts)).tolist() == [is_valid_phone(t) for t in texts]
 
 
 def test_make_id_numbers_are_valid():

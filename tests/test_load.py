@@ -12,14 +12,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from scoring.inputs.load import (
-    load_input,
+from scoring.inputs.load import load_input, read_input
+from scoring.inputs.parsers import (
     parse_choices,
     parse_dates,
     parse_integers,
     parse_money,
     parse_numbers,
-    read_input,
 )
 from scoring.inputs.schema import FILES
 
@@ -339,6 +338,13 @@ def test_money_integers_and_numbers():
     assert ints.tolist() == [3, 3, -1, pd.NA, pd.NA, pd.NA]
     numbers = parse_numbers(pd.Series(["1", "1.5", ".5", "-1", "1e3", "nan", ""]))
     np.testing.assert_array_equal(numbers.to_numpy(), [1, 1.5, 0.5, np.nan, np.nan, np.nan, np.nan])
+
+
+def test_full_width_digits_are_read_or_reported_never_raised():
+    texts = pd.Series(["2026-04-01 ０8:30", "１２", "2026-04-01 08:30:00"], dtype=object)
+    assert parse_dates(texts, with_time=True).isna().tolist() == [True, True, False]
+    assert parse_integers(texts).tolist() == [pd.NA, 12, pd.NA]  # as amounts always were read
+    assert parse_numbers(texts).tolist()[1] == 12.0
 
 
 def test_coded_values_in_chinese_or_any_case():

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from helpers import QUARTER, found, sample_tables, write_region
 
+from scoring.inputs.layer import inputs_fingerprint, write_validated
 from scoring.inputs.months import Quarter
 from scoring.inputs.problems import REPORT_COLUMNS
 from scoring.inputs.schema import FILES
@@ -417,12 +418,13 @@ def test_write_reports_for_excel(region, tmp_path):
     plant(tables, "services", 0, "units", "-1")
     validation = validate(tmp_path, tables)
     out = tmp_path / "out" / "region" / QUARTER
-    validation.write(out)
+    write_validated(validation, out, inputs_fingerprint(tmp_path / "region", Quarter.parse(QUARTER)))
     raw = (out / "validation.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     written = pd.read_csv(out / "validation.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
     assert list(written.columns) == REPORT_COLUMNS
     assert written.loc[0, "rule"] == "bad_number" and written.loc[0, "row"] == "2"
+    assert written.loc[0, "value"] == "'-1", "a value a spreadsheet would run as a formula stays inert"
     accounting = pd.read_csv(out / "accounting.csv", encoding="utf-8-sig")
     assert list(accounting.columns) == ACCOUNTING_COLUMNS and len(accounting) == 7
 

@@ -337,7 +337,7 @@ def plant_worker_overlap(planter: Planter, visits: Visits, quarter: str) -> None
 def plant_service_references(planter: Planter, quarter: str) -> None:
     """Defects in what a visit refers to: keys, items, units, channel, quarter, enrolment."""
     visits = Visits(planter, quarter)
-    table, code, name = visits.table, planter.region.code, "services"
+    table, name = visits.table, "services"
 
     original = planter.pick(quarter, name, visits.plain)
     later = np.zeros(len(table), bool)

@@ -22,6 +22,10 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from scoring.inputs.parsers import calendar_days, fixed_width_bytes
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
@@ -112,6 +116,57 @@ def valid_phones(series: pd.Series) -> pd.Series:
     """`is_valid_phone` over a Series (missing values are False), index preserved."""
     text = series.astype("string").str.replace(_PHONE_SEPARATORS, "", regex=True)
     return text.str.fullmatch(_PHONE.pattern).fillna(False).astype(bool)
+
+
+# over Arrow text (what validation holds) ---------------------------------------------------------
+
+# For texts of ASCII characters only, the Python patterns above written for Arrow's RE2, whose \s
+# and \d are narrower: Python's \s also matches \x0b and \x1c-\x1f.
+_ASCII_PHONE_SEPARATORS = r"[\t\n\x0b\x0c\r\x1c-\x1f \-()]"
+_ASCII_PHONE = r"^(?:(?:\+?86)?1[3-9][0-9]{9}|0[0-9]{2,3}[0-9]{7,8})$"
+
+
+def check_id_numbers(text: pa.Array, today: date | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """For each text, whether it is a valid ID number (`is_valid_id_number`) and whether its birth
+    date is real and plausible (`birth_date_of` is not None), as NumPy bool arrays.
+
+    The usual text, 17 ASCII digits and a digit or X, is checked on its bytes; any other text
+    one at a time with the functions above (such texts are rare and almost always invalid)."""
+    n = len(text)
+    valid, born = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    plain = (pc.binary_length(text).to_numpy(zero_copy_only=False) == 18)
+    if plain.any():
+        shaped = text if plain.all() else text.filter(pa.array(plain))
+        chars = fixed_width_bytes(shaped, 18)
+        digits = chars[:, :17].astype(np.int64) - ord("0")
+        last = chars[:, 17]
+        plain_rows = ((digits >= 0) & (digits <= 9)).all(axis=1) & (
+            ((last >= ord("0")) & (last <= ord("9"))) | (last == ord("X")) | (last == ord("x")))
+        upper_last = np.where(last == ord("x"), ord("X"), last)
+        ok = plain_rows & (upper_last == _CHECK_BYTES[(digits @ _WEIGHTS) % 11])
+        number = digits[:, 6:14] @ (10 ** np.arange(7, -1, -1))
+        days, real = calendar_days(number // 10000, number // 100 % 100, number % 100)
+        latest = np.datetime64(today or date.today(), "D")
+        positions = np.flatnonzero(plain)
+        valid[positions] = ok
+        born[positions] = plain_rows & real & (days >= np.datetime64(EARLIEST_BIRTH, "D")) & (days <= latest)
+        plain[positions[~plain_rows]] = False
+    for i in np.flatnonzero(~plain):
+        value = text[int(i)].as_py()
+        valid[i] = is_valid_id_number(value)
+        born[i] = birth_date_of(value, today) is not None
+    return valid, born
+
+
+def check_phones(text: pa.Array) -> np.ndarray:
+    """`is_valid_phone` of each text, as a NumPy bool array (ASCII texts with Arrow's regular
+    expressions, others one at a time)."""
+    ascii_text = pc.string_is_ascii(text).to_numpy(zero_copy_only=False)
+    stripped = pc.replace_substring_regex(text, _ASCII_PHONE_SEPARATORS, "")
+    valid = ascii_text & pc.match_substring_regex(stripped, _ASCII_PHONE).to_numpy(zero_copy_only=False)
+    for i in np.flatnonzero(~ascii_text):
+        valid[i] = is_valid_phone(text[int(i)].as_py())
+    return valid
 
 
 def make_id_numbers(region_codes: np.ndarray, birth_days: np.ndarray, sequences: np.ndarray) -> np.ndarray:

@@ -28,7 +28,12 @@ import pyarrow.parquet as pq
 
 from scoring import __version__
 from scoring.files import (
-    digest, file_sha256, read_spreadsheet_csv, spreadsheet_csv, write_json, written_aside,
+    digest,
+    file_sha256,
+    read_spreadsheet_csv,
+    spreadsheet_csv,
+    write_json,
+    written_aside,
 )
 from scoring.inputs.load import ROW
 from scoring.inputs.months import Quarter

@@ -9,20 +9,20 @@ Every row carries `_row`, the row number the user sees in Excel (header = row 1,
 row 2; blank lines count, as they do in Excel, but are not rows of data). A `LoadedFile` keeps the
 header as written for each column, so problems name the column as the user wrote it.
 
-The value parsers at the bottom (`parse_dates`, `parse_money`, ...) turn that text into typed
-values; `validate` uses them and reports what they could not read.
+Cells stay in Arrow (`LoadedFile.table`, one string column per canonical column) so that
+`validate` checks a million rows with Arrow and NumPy, never row by row in Python; `parsers`
+turns the text into typed values.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import functools
+import io
 import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from scoring.inputs.problems import Problem, Rule, Severity, problems_frame, report
-from scoring.inputs.schema import VALUE_LABELS, Column, FileSpec, canonical_column
+from scoring.inputs.schema import FileSpec, canonical_column
 
 SUFFIXES = (".csv", ".xlsx")
 ROW = "_row"  # the Excel row number of each data row
@@ -42,21 +42,24 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _UTF8_BOM = b"\xef\xbb\xbf"
 _REPLACEMENT = "\ufffd"
 _SHOWN_VALUE = 200  # characters of a bad row shown in a problem
+# Smaller files are read on one thread: a county's file of a few MB reads faster that way, and
+# validations running side by side do not compete for the cores.
+_THREADED_BYTES = 16 << 20
 
 
 @dataclass
 class LoadedFile:
     """One input file as read: text cells under canonical column names, plus `_row`.
 
-    `frame` is None when nothing could be read (missing, empty, binary, corrupt...). Rows that
-    could not be split into the header's columns are not in `frame` but are counted in
-    `rows_read` and reported in `problems`; `rows_read - len(frame)` of them were rejected here.
+    `table` is None when nothing could be read (missing, empty, binary, corrupt...). Rows that
+    could not be split into the header's columns are not in `table` but are counted in
+    `rows_read` and reported in `problems`; `rows_read - len(table)` of them were rejected here.
     """
 
     spec: FileSpec
     name: str  # as the user knows it, relative to the region: "2026Q2/services.csv"
     path: Path | None
-    frame: pd.DataFrame | None = None
+    table: pa.Table | None = None  # a string column per canonical column, then `_row` (int64)
     headers: dict[str, str] = field(default_factory=dict)  # canonical name -> header as written
     found: list[str] = field(default_factory=list)  # canonical columns the file has
     header_row: int = 1  # the header's Excel row (title rows above it are skipped)
@@ -64,10 +67,15 @@ class LoadedFile:
     problems: pd.DataFrame = field(default_factory=lambda: report([]))
 
     @property
+    def frame(self) -> pd.DataFrame | None:
+        """The cells as a pandas table (object str columns, `_row` int64), or None."""
+        return None if self.table is None else self.table.to_pandas()
+
+    @property
     def file_errors(self) -> bool:
         """An error about the whole file (row 0): none of its rows may be used."""
         p = self.problems
-        return bool(((p["row"] == 0) & (p["severity"] == str(Severity.ERROR))).any())
+        return bool(len(p)) and bool(((p["row"] == 0) & (p["severity"] == str(Severity.ERROR))).any())
 
     def header(self, column: str) -> str:
         """The header as written for a canonical column (the canonical name if absent)."""
@@ -152,7 +160,7 @@ class _Grid:
     """Cells as text before columns are named: the header row, the data rows, their Excel rows."""
 
     header: list[str]
-    cells: pd.DataFrame  # positional columns 0..n-1, object str (stripped)
+    cells: pa.Table  # positional string columns (stripped), one chunk each
     rows: np.ndarray  # Excel row numbers of `cells`
     rows_read: int  # data rows seen, including those rejected while reading
     problems: list[pd.DataFrame] = field(default_factory=list)
@@ -163,7 +171,7 @@ def _read_csv(loaded: LoadedFile) -> LoadedFile:
     name = loaded.name
     with open(loaded.path, "rb") as fh:  # read-only: inputs are never modified
         data = fh.read()
-    if not data.strip():
+    if not data or data.isspace():  # what `not data.strip()` says, without copying the file
         return _fail(loaded, _empty(name))
     if data.startswith(_ZIP_MAGIC) or data.startswith(_CFB_MAGIC):
         return _fail(loaded, Problem(
@@ -240,9 +248,10 @@ def _split_csv(data: bytes, name: str) -> _Grid | None:
     stripped = data.lstrip(b" \t\r\n")
     leading = data[: len(data) - len(stripped)].count(b"\n")
     data = stripped
-    if not data.strip():
+    if not data or data.isspace():
         return None
-    first_line = data.split(b"\n", 1)[0]
+    end_of_line = data.find(b"\n")
+    first_line = data if end_of_line < 0 else data[:end_of_line]
     delimiter = "\t" if first_line.count(b"\t") > first_line.count(b",") else ","
     try:
         header, cells, nonblank, bad = _split_with_arrow(
@@ -284,13 +293,13 @@ def _split_csv(data: bytes, name: str) -> _Grid | None:
         ))
     rows_read = int(nonblank.sum()) + len(shape_rows) + len(cut_rows)
     if not nonblank.all():
-        cells = cells[nonblank].reset_index(drop=True)
+        cells = cells.filter(pa.array(nonblank))
     return _Grid(header, cells, rows[nonblank], rows_read, problems, header_row=int(kept[0]) + leading)
 
 
 def _split_with_arrow(
     data: bytes, delimiter: str, n_fields: int,
-) -> tuple[list[str], pd.DataFrame, np.ndarray, list]:
+) -> tuple[list[str], pa.Table, np.ndarray, list]:
     """The header, the data cells (stripped text, positional columns), which of them are not
     blank, and the records that did not fit the header as (record number, text, expected fields,
     actual fields); the header is record 1."""
@@ -315,20 +324,32 @@ def _split_with_arrow(
         )
 
     bad: list = []
-    table = parse(True, bad)
+    table = parse(len(data) > _THREADED_BYTES, bad)
     if bad:  # the parallel reader does not number bad rows: read again, in order, to number them
         bad = []
         table = parse(False, bad)
-    columns = [pc.utf8_trim_whitespace(table.column(i)) for i in range(table.num_columns)]
+    columns = [_stripped(column_array(table.column(i))) for i in range(table.num_columns)]
     header = [column[0].as_py() for column in columns]
     body = [column.slice(1) for column in columns]
     nonblank = functools.reduce(pc.or_, [pc.not_equal(column, "") for column in body])
-    # column by column: much faster than Table.to_pandas, which stacks all text into one block
-    cells = pd.DataFrame({i: column.to_pandas(deduplicate_objects=True) for i, column in enumerate(body)})
+    cells = _positional([column_array(column) for column in body])
     return header, cells, nonblank.to_numpy(zero_copy_only=False), bad
 
 
-def _split_with_python(data: bytes, delimiter: str) -> tuple[list[str], pd.DataFrame, np.ndarray, list]:
+def _stripped(column: pa.Array) -> pa.Array:
+    """The column with whitespace stripped from both ends of each cell (Unicode whitespace, as
+    Arrow defines it). Stripping is skipped when every cell begins and ends with a printable
+    ASCII character, which is no whitespace: most columns (codes, dates, numbers) are such."""
+    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)[column.offset: column.offset + len(column) + 1]
+    data = np.frombuffer(column.buffers()[2] or b"", dtype=np.uint8)
+    filled = offsets[1:] > offsets[:-1]
+    ends = np.concatenate([data[offsets[:-1][filled]], data[offsets[1:][filled] - 1]])
+    if ((ends > 0x20) & (ends < 0x7F)).all():
+        return column
+    return pc.utf8_trim_whitespace(column)
+
+
+def _split_with_python(data: bytes, delimiter: str) -> tuple[list[str], pa.Table, np.ndarray, list]:
     """The same as `_split_with_arrow`, with the standard library's lenient csv reader."""
     reader = csv.reader(io.StringIO(data.decode("utf-8", errors="replace"), newline=""),
                         delimiter=delimiter)
@@ -347,32 +368,63 @@ def _split_with_python(data: bytes, delimiter: str) -> tuple[list[str], pd.DataF
             bad.append((number, delimiter.join(fields), expected, len(fields)))
         else:
             good.append([""] * expected)
-    cells = pd.DataFrame(good[1:], columns=range(expected), dtype=object)
-    return good[0], cells, (cells != "").any(axis=1).to_numpy(), bad
+    cells = _from_rows(good[1:], expected)
+    nonblank = np.array([any(fields) for fields in good[1:]], dtype=bool)
+    return good[0], cells, nonblank, bad
+
+
+def _positional(columns: list[pa.Array]) -> pa.Table:
+    """Cells before columns are named: column i is named "i"."""
+    return pa.table({str(i): column for i, column in enumerate(columns)})
+
+
+def _from_rows(rows: list[list[str]], width: int) -> pa.Table:
+    """Positional string columns of rows that all have `width` cells."""
+    return _positional([pa.array([row[i] for row in rows], type=pa.string()) for i in range(width)])
+
+
+def column_array(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """One contiguous array of a column (Arrow compute and NumPy views need one buffer)."""
+    if isinstance(column, pa.Array):
+        return column
+    if column.num_chunks == 1:
+        return column.chunk(0)
+    return pa.concat_arrays(column.chunks) if column.num_chunks else pa.array([], type=column.type)
+
+
+def _nonempty_anywhere(cells: pa.Table) -> np.ndarray:
+    """Which rows have a non-empty cell."""
+    if not cells.num_columns:
+        return np.zeros(cells.num_rows, dtype=bool)
+    filled = functools.reduce(pc.or_, [pc.not_equal(c, "") for c in cells.columns])
+    return column_array(filled).to_numpy(zero_copy_only=False)
 
 
 def _reject_undecodable(grid: _Grid, name: str) -> _Grid:
     """Rows of a damaged UTF-8 file that hold undecodable bytes are rejected one by one."""
     cells = grid.cells
-    damaged = np.zeros(len(cells), dtype=bool)
+    damaged = np.zeros(cells.num_rows, dtype=bool)
     for column in cells.columns:
-        damaged |= cells[column].str.contains(_REPLACEMENT, regex=False).to_numpy()
+        damaged |= column_array(pc.match_substring(column, _REPLACEMENT)).to_numpy(zero_copy_only=False)
     if damaged.any():
         grid.problems.append(problems_frame(
-            name, grid.rows[damaged], "", _row_text(cells[damaged]), Rule.UNREADABLE_ENCODING,
+            name, grid.rows[damaged], "", _row_text(cells.filter(pa.array(damaged))),
+            Rule.UNREADABLE_ENCODING,
             "该行含有无法识别的字节(乱码),无法读取",
             "this row holds bytes that are not text in the file's encoding",
             "在原始系统中检查并重新录入该行,再以 UTF-8 编码导出",
         ))
-        grid.cells = cells[~damaged].reset_index(drop=True)
+        grid.cells = cells.filter(pa.array(~damaged))
         grid.rows = grid.rows[~damaged]
     return grid
 
 
-def _row_text(cells: pd.DataFrame) -> pd.Series:
-    if not len(cells.columns):
-        return pd.Series("", index=cells.index)
-    return cells.astype(str).agg(",".join, axis=1).str.slice(0, _SHOWN_VALUE)
+def _row_text(cells: pa.Table) -> list[str]:
+    """Each row's cells joined by commas, as shown in a problem."""
+    if not cells.num_columns:
+        return [""] * cells.num_rows
+    columns = [c.to_pylist() for c in cells.columns]
+    return [",".join(fields)[:_SHOWN_VALUE] for fields in zip(*columns)]
 
 
 # xlsx -------------------------------------------------------------------------------------------
@@ -400,8 +452,7 @@ def _read_xlsx(loaded: LoadedFile) -> LoadedFile:
     if not rows:
         return _fail(loaded, _empty(name))
     width = max(len(values) for values, _ in rows)
-    cells = pd.DataFrame([values + [""] * (width - len(values)) for values, _ in rows[1:]],
-                         columns=range(width), dtype=object)
+    cells = _from_rows([values + [""] * (width - len(values)) for values, _ in rows[1:]], width)
     header = rows[0][0] + [""] * (width - len(rows[0][0]))
     grid = _skip_title_rows(loaded.spec, _Grid(
         header, cells, np.array([r for _, r in rows[1:]], dtype=np.int64), len(rows) - 1,
@@ -409,15 +460,16 @@ def _read_xlsx(loaded: LoadedFile) -> LoadedFile:
     ))
     # Cells right of the header's last named column: the row does not fit the header.
     named = max((i + 1 for i, h in enumerate(grid.header) if h), default=0)
-    beyond = (grid.cells.iloc[:, named:] != "").any(axis=1).to_numpy()
+    beyond = _nonempty_anywhere(grid.cells.select(list(range(named, grid.cells.num_columns))))
     if beyond.any():
         grid.problems.append(problems_frame(
-            name, grid.rows[beyond], "", _row_text(grid.cells[beyond]), Rule.BAD_ROW_SHAPE,
+            name, grid.rows[beyond], "", _row_text(grid.cells.filter(pa.array(beyond))),
+            Rule.BAD_ROW_SHAPE,
             "该行在表头以外的列中还有内容,无法确定属于哪一列",
             "this row has values in columns that have no header",
             "删除表头右侧多余的内容,或为该列补上表头",
         ))
-        grid.cells, grid.rows = grid.cells[~beyond].reset_index(drop=True), grid.rows[~beyond]
+        grid.cells, grid.rows = grid.cells.filter(pa.array(~beyond)), grid.rows[~beyond]
     loaded = _name_columns(loaded, grid)
     if any(first <= grid.header_row <= last for first, last in merged):
         loaded.problems = report([Problem(
@@ -514,11 +566,11 @@ def _skip_title_rows(spec: FileSpec, grid: _Grid) -> _Grid:
 
     if names_a_column(grid.header):
         return grid
-    for i in range(min(_TITLE_ROWS, len(grid.cells))):
-        values = grid.cells.iloc[i].tolist()
+    for i in range(min(_TITLE_ROWS, grid.cells.num_rows)):
+        values = [column[i].as_py() for column in grid.cells.columns]
         if names_a_column(values):
             return _Grid(
-                values, grid.cells.iloc[i + 1:].reset_index(drop=True), grid.rows[i + 1:],
+                values, grid.cells.slice(i + 1), grid.rows[i + 1:],
                 grid.rows_read - (i + 1), grid.problems, header_row=int(grid.rows[i]),
             )
     return grid
@@ -534,7 +586,7 @@ def _name_columns(loaded: LoadedFile, grid: _Grid) -> LoadedFile:
     for position, written in enumerate(grid.header):
         canonical = canonical_column(spec, written) if written else None
         if canonical is None:
-            if not written and not (grid.cells[position] != "").any():
+            if not written and not pc.any(pc.not_equal(grid.cells.column(position), "")).as_py():
                 continue  # an empty trailing column (a trailing comma): nothing to say
             problems.append(Problem(
                 name, 0, written, "", Rule.UNKNOWN_COLUMN,
@@ -567,188 +619,16 @@ def _name_columns(loaded: LoadedFile, grid: _Grid) -> LoadedFile:
                 f"required column {column.name} ({column.label}) is missing",
                 f"在表头中加上“{column.label}”列(也可写作 {column.name}),并为每行填写",
             ))
-    absent = pd.Series("", index=grid.cells.index, dtype=object)  # optional columns left out
-    frame = pd.DataFrame(
-        {c.name: grid.cells[chosen[c.name]] if c.name in chosen else absent for c in spec.columns},
-        index=grid.cells.index,
-    )
-    frame[ROW] = grid.rows.astype(np.int64)
-    loaded.frame = frame.reset_index(drop=True)
+    absent = pa.repeat("", grid.cells.num_rows)  # optional columns left out
+    columns = {
+        c.name: column_array(grid.cells.column(chosen[c.name])) if c.name in chosen else absent
+        for c in spec.columns
+    }
+    columns[ROW] = pa.array(grid.rows.astype(np.int64))
+    loaded.table = pa.table(columns)
     loaded.headers = headers
     loaded.header_row = grid.header_row
     loaded.found = list(chosen)
     loaded.rows_read = grid.rows_read
     loaded.problems = report(problems, grid.problems)
     return loaded
-
-
-# values -----------------------------------------------------------------------------------------
-
-_DATE_PARTS = re.compile(
-    r"^(?P<y>\d{4})(?:[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})"
-    r"|年\s*(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*日?"
-    r"|(?P<m3>\d{2})(?P<d3>\d{2}))"
-    r"(?:(?:\s+|T)(?P<H>\d{1,2})[::](?P<M>\d{2})(?:[::](?P<S>\d{2})(?:\.\d+)?)?)?$"
-)
-_EXCEL_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
-_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-# Serial numbers Excel shows for 1990-01-01 .. 2099-12-31: other 5-digit numbers are not dates.
-_SERIAL_RANGE = (32874, 73050)
-
-
-# Layouts tried (vectorised, on the rows still unread) before the slow general pattern above;
-# pandas' %m, %d and %H also accept one digit (2026/4/1 8:30).
-_LAYOUTS = tuple(
-    f"%Y{a}%m{b}%d{c}{clock}"
-    for a, b, c in (("-", "-", ""), ("/", "/", ""), (".", ".", ""), ("年", "月", "日"))
-    for clock in (" %H:%M:%S", " %H:%M", "")
-) + ("%Y-%m-%dT%H:%M:%S", _COMPACT := "%Y%m%d")
-_SAMPLE = 200  # rows looked at to choose the layouts worth trying on all of them
-
-
-def parse_dates(text: pd.Series, *, with_time: bool) -> pd.Series:
-    """datetime64[ns] (naive local) of date text as Chinese offices write it; NaT where empty or
-    not a date. Accepts 2026-04-01, 2026/4/1, 2026.4.1, 2026年4月1日, 20260401 and Excel serial
-    numbers, each with an optional time (08:30, 08:30:00, 8:30). Without `with_time` the time
-    of day is dropped.
-
-    Fast path first (the canonical layout), then the layouts a sample of the unread rows uses,
-    then a general pattern for whatever is left: a column written in one office's layout costs
-    two vectorised passes, not a regular expression per row."""
-    text = _text(text)
-    fast = "%Y-%m-%d %H:%M:%S" if with_time else "%Y-%m-%d"
-    result = pd.to_datetime(text, format=fast, errors="coerce").astype("datetime64[ns]")
-    unread = result.isna() & (text != "")
-    if unread.any():
-        for layout in _layouts_of(text[unread]):
-            rest = _eligible(text[unread], layout)
-            result[rest.index] = pd.to_datetime(rest, format=layout, errors="coerce")
-            unread &= result.isna()
-        if unread.any():
-            result[unread] = _parse_dates_slowly(text[unread])
-    if not with_time:
-        result = result.dt.normalize()
-    return result
-
-
-def _layouts_of(text: pd.Series) -> list[str]:
-    """The layouts that read some of a spread-out sample of `text`, most useful first."""
-    sample = text.iloc[:: max(1, len(text) // _SAMPLE)].drop_duplicates()
-    hits = {
-        layout: int(pd.to_datetime(_eligible(sample, layout), format=layout, errors="coerce").notna().sum())
-        for layout in _LAYOUTS
-    }
-    return [layout for layout, n in sorted(hits.items(), key=lambda kv: -kv[1]) if n]
-
-
-def _eligible(text: pd.Series, layout: str) -> pd.Series:
-    """The texts a layout may read: pandas would also read 7 digits as %Y%m%d; 20260401 has 8."""
-    return text[text.str.len() == 8] if layout == _COMPACT else text
-
-
-def _parse_dates_slowly(text: pd.Series) -> pd.Series:
-    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    serial = text.str.match(_EXCEL_SERIAL).to_numpy(dtype=bool)
-    if serial.any():
-        days = pd.to_numeric(text[serial])
-        days = days[days.between(*_SERIAL_RANGE)]
-        result[days.index] = _EXCEL_EPOCH + pd.to_timedelta(days * 86400, unit="s").round("s")
-    text = text[~serial]
-    parts = text.str.extract(_DATE_PARTS).apply(pd.to_numeric)
-    numbers = pd.DataFrame({
-        "year": parts["y"],
-        "month": parts["m"].fillna(parts["m2"]).fillna(parts["m3"]),
-        "day": parts["d"].fillna(parts["d2"]).fillna(parts["d3"]),
-        "hour": parts["H"].fillna(0), "minute": parts["M"].fillna(0), "second": parts["S"].fillna(0),
-    })
-    valid_clock = (numbers["hour"] < 24) & (numbers["minute"] < 60) & (numbers["second"] < 60)
-    matched = parts["y"].notna() & valid_clock
-    if matched.any():
-        result[matched[matched].index] = pd.to_datetime(numbers[matched], errors="coerce")
-    return result
-
-
-_MONEY = re.compile(r"^[¥￥]?(?:\d{1,3}(?:,\d{3})+|\d{1,15})(?:\.\d{0,2}0*)?元?$")
-_CENT = Decimal("0.01")
-
-
-def parse_money(text: pd.Series) -> pd.Series:
-    """Decimal yuan (quantized to the cent) of non-negative amounts with at most 2 decimals
-    (`1200`, `1,200.50`, `¥1200.5`); None where empty or not such an amount."""
-    return _per_distinct(text, _parse_money)
-
-
-def _parse_money(text: pd.Series) -> pd.Series:
-    good = text.str.match(_MONEY).fillna(False).astype(bool)
-    result = pd.Series([None] * len(text), index=text.index, dtype=object)
-    if good.any():
-        clean = text[good].str.replace(r"[¥￥元,]", "", regex=True)
-        result[good] = [Decimal(v).quantize(_CENT) for v in clean]
-    return result
-
-
-_INTEGER = re.compile(r"^[+-]?\d{1,15}(?:\.0*)?$")
-
-
-def parse_integers(text: pd.Series) -> pd.Series:
-    """Int64 of whole numbers (`3`, `3.0`, `-1`); <NA> where empty or not a whole number."""
-    return _per_distinct(text, _parse_integers)
-
-
-def _parse_integers(text: pd.Series) -> pd.Series:
-    good = text.str.match(_INTEGER).fillna(False).astype(bool)
-    result = pd.Series(pd.NA, index=text.index, dtype="Int64")
-    if good.any():
-        result[good] = pd.to_numeric(text[good].str.replace(r"\.0*$", "", regex=True)).astype("int64")
-    return result
-
-
-_NUMBER = re.compile(r"^\+?(?:\d{1,15}(?:\.\d*)?|\.\d+)$")
-
-
-def parse_numbers(text: pd.Series) -> pd.Series:
-    """float64 of non-negative decimal numbers (`1`, `1.5`); NaN where empty or not such a number."""
-    return _per_distinct(text, _parse_numbers)
-
-
-def _parse_numbers(text: pd.Series) -> pd.Series:
-    good = text.str.match(_NUMBER).fillna(False).astype(bool)
-    result = pd.Series(np.nan, index=text.index, dtype="float64")
-    if good.any():
-        result[good] = pd.to_numeric(text[good]).astype("float64")
-    return result
-
-
-def choice_spellings(column: Column) -> dict[str, str]:
-    """Every accepted spelling of a coded column's values -> its canonical code."""
-    spellings = {code: code for code in column.choices}
-    spellings.update({code.lower(): code for code in column.choices})
-    spellings.update({label: code for label, code in VALUE_LABELS.items() if code in column.choices})
-    return spellings
-
-
-def parse_choices(text: pd.Series, column: Column) -> pd.Series:
-    """Canonical codes of coded values written as the code (any case) or in Chinese
-    (`schema.VALUE_LABELS`); "" where empty, None where not an allowed value."""
-    return _per_distinct(text, lambda distinct: _parse_choices(distinct, choice_spellings(column)))
-
-
-def _parse_choices(text: pd.Series, spellings: dict[str, str]) -> pd.Series:
-    result = text.map(spellings)
-    missed = result.isna() & (text != "")
-    if missed.any():
-        result[missed] = text[missed].str.lower().map(spellings)
-    result[text == ""] = ""
-    return result.astype(object).where(result.notna(), None)
-
-
-def _text(series: pd.Series) -> pd.Series:
-    return series if series.dtype == object else series.astype(object)
-
-
-def _per_distinct(text: pd.Series, parse) -> pd.Series:
-    """`parse` applied once per distinct text and spread back over the rows: amounts, counts and
-    codes repeat a few values over a million rows."""
-    codes, distinct = pd.factorize(_text(text), use_na_sentinel=False)
-    parsed = parse(pd.Series(distinct, dtype=object))
-    return parsed.take(codes).set_axis(text.index)

@@ -151,6 +151,9 @@ def report(problems: list[Problem], frames: list[pd.DataFrame] = ()) -> pd.DataF
     """Problems as the `validation.csv` table, sorted for reading: file, row, column.
 
     `problems` are single findings; `frames` are vectorised batches from `problems_frame`."""
+    frames = [f for f in frames if len(f)]
+    if not problems and not frames:  # the usual case, once per file: no need to build it again
+        return _NO_PROBLEMS.copy()
     rows = []
     for p in problems:
         d = asdict(p)
@@ -160,9 +163,12 @@ def report(problems: list[Problem], frames: list[pd.DataFrame] = ()) -> pd.DataF
             "message": d["message_zh"], "message_en": d["message_en"], "action": d["action"],
         })
     table = pd.concat(
-        [pd.DataFrame(rows, columns=REPORT_COLUMNS), *[f for f in frames if len(f)]],
+        [pd.DataFrame(rows, columns=REPORT_COLUMNS), *frames],
         ignore_index=True,
     )
     if len(table):
         table = table.sort_values(["file", "row", "column", "rule"], kind="stable")
     return table.reset_index(drop=True)
+
+
+_NO_PROBLEMS = pd.concat([pd.DataFrame([], columns=REPORT_COLUMNS)], ignore_index=True).reset_index(drop=True)

@@ -5,7 +5,8 @@ that may be used.
 each file on its own (required values, types, allowed values, unique keys, time order) and then
 across files (references, rows outside the quarter, enrolment, escort days, inspections), and
 accounts for every row read: used, or rejected because an error names it. Each check is one
-vectorised pass that reports through `problems_frame`; nothing stops at the first problem.
+vectorised pass over Arrow text and NumPy values that reports through `problems_frame`, and only
+the flagged rows become Python values (for their messages); nothing stops at the first problem.
 
 Decisions:
 
@@ -35,14 +36,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from scoring.inputs.identity import birth_dates, valid_id_numbers, valid_phones
-from scoring.inputs.load import (
-    ROW, LoadedFile, load_input, parse_choices, parse_dates, parse_integers, parse_money,
-    parse_numbers,
-)
+from scoring.inputs.identity import check_id_numbers, check_phones
+from scoring.inputs.load import ROW, LoadedFile, column_array, load_input
 from scoring.inputs.months import Quarter
-from scoring.inputs.problems import Rule, Severity, problems_frame, report
+from scoring.inputs.parsers import (
+    read_choices,
+    read_dates,
+    read_integers,
+    read_money,
+    read_numbers,
+)
+from scoring.inputs.problems import Rule, Severity, problems_frame, report, severity_of
 from scoring.inputs.rules import RegionConfig, load_region_config
 from scoring.inputs.schema import DAY_UNIT, FILES, VALUE_LABELS, Column, Kind
 
@@ -63,8 +70,16 @@ _ORDERS = (
     ("services", ("ordered_at", "started_at", "ended_at"), Rule.TIME_ORDER),
     ("complaints", ("received_at", "assigned_at", "verified_at", "responded_at"), Rule.TIME_ORDER),
 )
+# The rule that reports a value its column's parser could not read.
+_UNREADABLE = {
+    Kind.DATE: Rule.BAD_DATE, Kind.DATETIME: Rule.BAD_DATETIME, Kind.MONEY: Rule.BAD_MONEY,
+    Kind.INT: Rule.BAD_INTEGER, Kind.NUMBER: Rule.BAD_NUMBER, Kind.CHOICE: Rule.NOT_ALLOWED,
+}
 # The date that places a row in a quarter.
 _QUARTER_DATES = {"services": "started_at", "surveys": "surveyed_on", "complaints": "received_at"}
+
+_NAT = np.datetime64("NaT", "ns")
+_DAY = np.timedelta64(1, "D")
 
 
 @dataclass
@@ -80,13 +95,6 @@ class Validation:
     def ok(self) -> bool:
         """No error: the quarter can be scored."""
         return not (self.problems["severity"] == str(Severity.ERROR)).any()
-
-    def write(self, out_dir: Path) -> None:
-        """`validation.csv` and `accounting.csv`, UTF-8 with BOM so that Excel opens them."""
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        self.problems.to_csv(out_dir / "validation.csv", index=False, encoding="utf-8-sig")
-        self.accounting.to_csv(out_dir / "accounting.csv", index=False, encoding="utf-8-sig")
 
 
 def validate_quarter(region_dir: Path, quarter: str | Quarter) -> Validation:
@@ -135,20 +143,25 @@ def _quarter_folder(region_dir: Path, quarter: Quarter) -> str:
 
 
 class _Input:
-    """One input file during validation: its text cells, typed values and problems so far."""
+    """One input file during validation: its text cells (Arrow), typed values (NumPy) and
+    problems so far; `rejected` marks the rows an error names."""
 
     def __init__(self, loaded: LoadedFile) -> None:
         self.loaded = loaded
         self.spec = loaded.spec
-        self.readable = loaded.frame is not None
+        self.readable = loaded.table is not None
+        table = loaded.table
         if self.readable:
-            self.raw = loaded.frame
+            self.text = {c: column_array(table.column(c)) for c in self.spec.column_names}
+            self.rows = column_array(table.column(ROW)).to_numpy()
         else:
-            self.raw = pd.DataFrame({c: pd.Series(dtype=object) for c in self.spec.column_names})
-            self.raw[ROW] = pd.Series(dtype="int64")
+            self.text = {c: pa.array([], type=pa.string()) for c in self.spec.column_names}
+            self.rows = np.zeros(0, dtype=np.int64)
         self.found = set(loaded.found)
-        self.typed: dict[str, pd.Series] = {}
+        self.typed: dict[str, object] = {}
         self.frames: list[pd.DataFrame] = [loaded.problems]
+        self.rejected = np.zeros(len(self.rows), dtype=bool)
+        self.empty = {c: _empty(text) for c, text in self.text.items()}
 
     def has(self, *columns: str) -> bool:
         """Whether these columns can be looked up: the file was read and has them (an optional
@@ -160,71 +173,72 @@ class _Input:
     def label(self, column: str) -> str:
         return self.spec.column(column).label
 
-    def flag(self, rule: Rule, mask, column: str, zh, en, action, values=None) -> None:
-        """Report `rule` for the rows where `mask` holds. Row-specific texts (and `values`) may be
-        Series aligned with the file or already restricted to the flagged rows."""
-        mask = np.asarray(mask, dtype=bool)
-        n = int(mask.sum())
+    def flag(self, rule: Rule, mask: np.ndarray, column: str, zh, en, action) -> None:
+        """Report `rule` for the rows where `mask` holds, showing their `column` text. Row-specific
+        texts are sequences with one text per flagged row, in file order."""
+        n = int(np.count_nonzero(mask))
         if not n:
             return
-
-        def chosen(texts):
-            if isinstance(texts, str):
-                return texts
-            return texts[mask] if len(texts) == len(mask) and len(texts) != n else texts
-
-        shown = chosen(self.raw[column] if values is None else values).astype(str).str.slice(0, _SHOWN)
+        shown = [v[:_SHOWN] for v in self.text[column].filter(pa.array(mask)).to_pylist()]
         self.frames.append(problems_frame(
-            self.loaded.name, self.raw[ROW].to_numpy()[mask], self.loaded.header(column), shown,
-            rule, chosen(zh), chosen(en), chosen(action),
+            self.loaded.name, self.rows[mask], self.loaded.header(column), shown,
+            rule, zh, en, action,
         ))
+        if severity_of(rule) is Severity.ERROR:
+            self.rejected |= mask
 
-    def first_by(self, key: str, columns: list[str]) -> pd.DataFrame:
-        """Typed `columns` of the first row read for each non-empty `key` (the lookup the
-        cross-file checks use), indexed by the key."""
-        table = pd.DataFrame({key: self.raw[key], **{c: self.typed[c] for c in columns}})
-        return table[table[key] != ""].drop_duplicates(key).set_index(key)
+    def lookup(self, key: str, values: pa.Array) -> np.ndarray:
+        """For each of `values`, the position of the first row read whose `key` is that value
+        (the lookup the cross-file checks use); -1 where none is, or the value is empty."""
+        found = pc.index_in(values, value_set=self.text[key])
+        positions = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        positions[_empty(values)] = -1
+        return positions
 
     # each file on its own -----------------------------------------------------------------------
 
     def check_values(self) -> None:
         """Required values present; every value readable as its column's kind and allowed."""
         for column in self.spec.columns:
-            text = self.raw[column.name]
-            empty = (text == "").to_numpy()
+            text = self.text[column.name]
+            empty = self.empty[column.name]
             if column.required and column.name in self.found:
                 self.flag(Rule.MISSING_VALUE, empty, column.name, *_messages(Rule.MISSING_VALUE, column))
             self.typed[column.name] = self._parse(column, text, empty)
 
-    def _parse(self, column: Column, text: pd.Series, empty: np.ndarray) -> pd.Series:
+    def _parse(self, column: Column, text: pa.Array, empty: np.ndarray):
         kind, name = column.kind, column.name
         if kind in (Kind.TEXT, Kind.CODE):
             return text
         if kind is Kind.PHONE:
-            self.flag(Rule.BAD_PHONE, ~empty & ~valid_phones(text).to_numpy(), name,
-                      *_messages(Rule.BAD_PHONE, column))
+            self.flag(Rule.BAD_PHONE, ~empty & ~check_phones(text), name, *_messages(Rule.BAD_PHONE, column))
             return text
         if kind is Kind.ID_NUMBER:
-            valid = valid_id_numbers(text).to_numpy()
+            valid, born = check_id_numbers(text)
             self.flag(Rule.BAD_ID_NUMBER, ~empty & ~valid, name, *_messages(Rule.BAD_ID_NUMBER, column))
-            unborn = valid & birth_dates(text).isna().to_numpy()
-            self.flag(Rule.BAD_BIRTH_DATE, unborn, name, *_messages(Rule.BAD_BIRTH_DATE, column))
-            return text.str.upper()
-        parsers = {
-            Kind.DATE: (lambda t: parse_dates(t, with_time=False), Rule.BAD_DATE),
-            Kind.DATETIME: (lambda t: parse_dates(t, with_time=True), Rule.BAD_DATETIME),
-            Kind.MONEY: (parse_money, Rule.BAD_MONEY),
-            Kind.INT: (parse_integers, Rule.BAD_INTEGER),
-            Kind.NUMBER: (parse_numbers, Rule.BAD_NUMBER),
-            Kind.CHOICE: (lambda t: parse_choices(t, column), Rule.NOT_ALLOWED),
-        }
-        parse, rule = parsers[kind]
-        values = parse(text)
-        unreadable = ~empty & values.isna().to_numpy()
+            self.flag(Rule.BAD_BIRTH_DATE, valid & ~born, name, *_messages(Rule.BAD_BIRTH_DATE, column))
+            return _upper(text)
+        if kind in (Kind.DATE, Kind.DATETIME):
+            values = read_dates(text, with_time=kind is Kind.DATETIME)
+            unread = np.isnat(values)
+        elif kind is Kind.MONEY:
+            values = read_money(text)
+            unread = np.equal(values, None)
+        elif kind is Kind.INT:
+            values = read_integers(text)
+            unread = values.isna()
+        elif kind is Kind.NUMBER:
+            values = read_numbers(text)
+            unread = np.isnan(values)
+        else:
+            values = read_choices(text, column)
+            unread = np.equal(values, None)
+        rule = _UNREADABLE[kind]
+        unreadable = ~empty & unread
         if kind is Kind.INT:  # counts are never negative; some columns have a narrower range
             low, high, range_rule = _RANGES.get((self.spec.name, name), (0, None, None))
-            outside = (values < low) | (values > high) if high is not None else values < low
-            outside = outside.fillna(False).to_numpy(dtype=bool)
+            number = values.to_numpy(dtype=np.int64, na_value=0)
+            outside = ~unread & ((number < low) | (number > high) if high is not None else number < low)
             if range_rule is None:
                 unreadable |= outside
             else:
@@ -234,77 +248,105 @@ class _Input:
 
     def used_table(self) -> pd.DataFrame:
         """The typed rows no error names (none when the file as a whole has an error)."""
-        rows = self.raw[ROW]
         if self.loaded.file_errors:
-            used = np.zeros(len(rows), dtype=bool)
+            used = np.zeros(len(self.rows), dtype=bool)
         else:
-            found = pd.concat([f[["row", "severity"]] for f in self.frames])
-            rejected = found.loc[(found["severity"] == str(Severity.ERROR)) & (found["row"] > 0), "row"]
-            used = ~rows.isin(rejected).to_numpy()
-        table = pd.DataFrame(
-            {c.name: _as_contract(self.typed[c.name][used], c) for c in self.spec.columns},
-        )
-        table[ROW] = rows[used].astype("int64")
-        return table.reset_index(drop=True)
+            used = ~self.rejected
+            p = self.loaded.problems
+            if len(p):  # rows the loader rejected are not in `rows`; a header row is not either
+                named = p.loc[(p["severity"] == str(Severity.ERROR)) & (p["row"] > 0), "row"].to_numpy()
+                used &= ~np.isin(self.rows, named.astype(np.int64))
+        columns = {c.name: _as_contract(self.typed[c.name], used, c) for c in self.spec.columns}
+        columns[ROW] = self.rows[used].astype("int64")
+        return pd.DataFrame(columns)  # consolidated (one block per dtype): the engine filters it fast
 
 
-def _as_contract(values: pd.Series, column: Column) -> pd.Series:
-    """A typed column as the scoring engine expects it (see the module docstring)."""
+def _as_contract(values, used: np.ndarray, column: Column):
+    """The used rows of a typed column as the scoring engine expects it (see the module
+    docstring)."""
     kind = column.kind
-    if kind in (Kind.DATE, Kind.DATETIME):
-        return values.astype("datetime64[ns]")
+    every = bool(used.all())
+    if isinstance(values, pa.Array):  # text
+        return (values if every else values.filter(pa.array(used))).to_pandas(deduplicate_objects=True).to_numpy()
+    values = values.copy() if every else values[used]
     if kind is Kind.INT:
         whole = column.required and not values.isna().any()
-        return values.astype("int64" if whole else "Int64")
-    if kind is Kind.NUMBER:
-        return values.astype("float64")
+        return values.to_numpy(dtype="int64") if whole else values
     if kind is Kind.CHOICE:  # None marks a value not allowed; its row is rejected anyway
-        return values.fillna("")
+        values[np.equal(values, None)] = ""
     return values
+
+
+def _empty(text: pa.Array) -> np.ndarray:
+    return pc.equal(text, "").to_numpy(zero_copy_only=False)
+
+
+def _upper(text: pa.Array) -> pa.Array:
+    """Upper case as Python writes it (Arrow's utf8_upper differs beyond ASCII, e.g. ß)."""
+    if pc.all(pc.string_is_ascii(text)).as_py() is not False:
+        return pc.ascii_upper(text)
+    return pa.array([t.upper() for t in text.to_pylist()], type=pa.string())
+
+
+def _take(values: np.ndarray, positions: np.ndarray, missing):
+    """`values` at `positions` (-1: `missing`)."""
+    if not len(values):
+        return np.full(len(positions), missing, dtype=values.dtype)
+    taken = values[np.maximum(positions, 0)]
+    taken[positions < 0] = missing
+    return taken
+
+
+def _dates_text(values: np.ndarray) -> list[str]:
+    return list(np.datetime_as_string(values, unit="D"))
 
 
 def _check_unique(item: _Input, column: str) -> None:
     """Every non-empty value at most once: each repeat after the first is reported."""
     if column not in item.found:
         return
-    values = item.typed.get(column, item.raw[column])
-    repeated = (values != "") & values.duplicated(keep=False)
-    if not repeated.any():
+    encoded = pc.dictionary_encode(item.typed[column])
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    if len(encoded.dictionary) == len(codes):
         return
-    first_row = item.raw.loc[repeated, ROW].groupby(values[repeated]).transform("first")
-    later = (repeated & values.duplicated(keep="first")).to_numpy()
-    first_row = first_row[later[repeated.to_numpy()]].astype(str)
+    distinct, first = np.unique(codes, return_index=True)
+    first_of = np.empty(len(encoded.dictionary), dtype=np.int64)  # each value's first row
+    first_of[distinct] = first
+    empty = pc.equal(encoded.dictionary, "").to_numpy(zero_copy_only=False)
+    first_position = first_of[codes]
+    later = (first_position != np.arange(len(codes))) & ~empty[codes]
+    if not later.any():
+        return
+    first_row = item.rows[first_position[later]].astype(str)
     label = item.label(column)
     item.flag(
         Rule.DUPLICATE_KEY, later, column,
-        f"「{label}」与第 " + first_row + " 行重复",
-        f"{column} repeats row " + first_row,
+        [f"「{label}」与第 {r} 行重复" for r in first_row],
+        [f"{column} repeats row {r}" for r in first_row],
         f"删除重复的行;如果是不同的记录,给它一个不同的「{label}」",
     )
 
 
 def _check_order(item: _Input, chain: tuple[str, ...], rule: Rule) -> None:
     """Each present time in `chain` not earlier than the nearest earlier present one."""
-    previous = pd.Series(pd.NaT, index=item.raw.index, dtype="datetime64[ns]")
-    previous_label = pd.Series("", index=item.raw.index, dtype=object)
-    for column in chain:
+    n = len(item.rows)
+    previous = np.full(n, _NAT)
+    previous_column = np.full(n, -1)  # position in `chain` of the time in `previous`
+    for position, column in enumerate(chain):
         current = item.typed[column]
         label = item.label(column)
-        early = (current < previous).to_numpy()  # NaT on either side compares False
-        before = previous_label[early]
-        item.flag(
-            rule, early, column,
-            f"「{label}」早于「" + before + "」",
-            f"{column} is earlier than " + before.map(_english_of(item)),
-            f"核对并更正时间:「{label}」应不早于「" + before + "」",
-        )
-        present = current.notna()
-        previous = current.where(present, previous)
-        previous_label = previous_label.mask(present, label)
-
-
-def _english_of(item: _Input) -> dict[str, str]:
-    return {c.label: c.name for c in item.spec.columns}
+        early = current < previous  # NaT on either side compares False
+        if early.any():
+            before = [chain[i] for i in previous_column[early]]
+            item.flag(
+                rule, early, column,
+                [f"「{label}」早于「{item.label(b)}」" for b in before],
+                [f"{column} is earlier than {b}" for b in before],
+                [f"核对并更正时间:「{label}」应不早于「{item.label(b)}」" for b in before],
+            )
+        present = ~np.isnat(current)
+        previous = np.where(present, current, previous)
+        previous_column = np.where(present, position, previous_column)
 
 
 def _check_references(inputs: dict[str, _Input]) -> None:
@@ -315,9 +357,9 @@ def _check_references(inputs: dict[str, _Input]) -> None:
             target = inputs[target_name]
             if column not in item.found or not target.has(target_column):
                 continue  # the target's own problem says why it cannot be looked in
-            values = item.raw[column]
-            known = target.raw[target_column]
-            broken = ((values != "") & ~values.isin(known[known != ""])).to_numpy()
+            values = item.text[column]
+            known = pc.is_in(values, value_set=target.text[target_column]).to_numpy(zero_copy_only=False)
+            broken = ~item.empty[column] & ~known
             label, target_label = item.label(column), target.label(target_column)
             item.flag(
                 Rule.BROKEN_REFERENCE, broken, column,
@@ -329,12 +371,13 @@ def _check_references(inputs: dict[str, _Input]) -> None:
 
 def _check_quarter(inputs: dict[str, _Input], quarter: Quarter) -> None:
     """Services, surveys and complaints belong to the quarter by their date."""
-    first, end = pd.Timestamp(quarter.first_day), pd.Timestamp(quarter.next().first_day)
+    first = np.datetime64(quarter.first_day, "ns")
+    end = np.datetime64(quarter.next().first_day, "ns")
     period = f"{quarter}({quarter.first_day:%Y-%m-%d} 至 {quarter.last_day:%Y-%m-%d})"
     for name, column in _QUARTER_DATES.items():
         item = inputs[name]
         when = item.typed[column]
-        outside = (when.notna() & ((when < first) | (when >= end))).to_numpy()
+        outside = ~np.isnat(when) & ((when < first) | (when >= end))
         label = item.label(column)
         item.flag(
             Rule.OUTSIDE_QUARTER, outside, column,
@@ -349,21 +392,26 @@ def _check_enrolled_with(inputs: dict[str, _Input]) -> None:
     beneficiaries, providers = inputs["beneficiaries"], inputs["providers"]
     if not beneficiaries.has("beneficiary_id", "provider_id"):
         return
-    roster = beneficiaries.first_by("beneficiary_id", ["provider_id"])["provider_id"]
-    known = providers.raw["provider_id"] if providers.has("provider_id") else None
+    known = providers.text["provider_id"] if providers.has("provider_id") else None
     for name in ("services", "surveys"):
         item = inputs[name]
-        provider = item.raw["provider_id"]
-        enrolled_with = item.raw["beneficiary_id"].map(roster)
-        comparable = enrolled_with.notna() & (enrolled_with != "") & (provider != "")
+        provider = item.text["provider_id"]
+        roster = beneficiaries.lookup("beneficiary_id", item.text["beneficiary_id"])
+        enrolled_with = beneficiaries.text["provider_id"].take(pa.array(np.maximum(roster, 0))) \
+            if len(beneficiaries.rows) else pa.repeat("", len(roster))
+        comparable = (roster >= 0) & ~_empty(enrolled_with) & ~item.empty["provider_id"]
         if known is not None:
-            comparable &= enrolled_with.isin(known) & provider.isin(known)
-        elsewhere = (comparable & (provider != enrolled_with)).to_numpy()
+            comparable &= pc.is_in(enrolled_with, value_set=known).to_numpy(zero_copy_only=False)
+            comparable &= pc.is_in(provider, value_set=known).to_numpy(zero_copy_only=False)
+        elsewhere = comparable & pc.not_equal(provider, enrolled_with).to_numpy(zero_copy_only=False)
+        if not elsewhere.any():
+            continue
         what = "服务" if name == "services" else "回访"
+        other = enrolled_with.filter(pa.array(elsewhere)).to_pylist()
         item.flag(
             Rule.NOT_ENROLLED_WITH_PROVIDER, elsewhere, "provider_id",
-            "该服务对象登记的服务机构是 " + enrolled_with[elsewhere].astype(str) + f",不是本行{what}的机构",
-            "the beneficiary is enrolled with provider " + enrolled_with[elsewhere].astype(str),
+            [f"该服务对象登记的服务机构是 {p},不是本行{what}的机构" for p in other],
+            [f"the beneficiary is enrolled with provider {p}" for p in other],
             "核对「机构编号」;如果对象已转由本机构服务,先在 beneficiaries 中更新其服务机构",
         )
 
@@ -372,84 +420,99 @@ def _check_services(inputs: dict[str, _Input]) -> None:
     """Service rows against the beneficiary roster and the catalog: escort days with a hospital
     level, and (warnings) overlapping, long and out-of-enrolment visits."""
     services, beneficiaries, catalog = inputs["services"], inputs["beneficiaries"], inputs["catalog"]
-    raw, typed = services.raw, services.typed
+    text, typed = services.text, services.typed
     started, ended = typed["started_at"], typed["ended_at"]
     completed = typed["status"] == "completed"
-    timed = completed & started.notna() & ended.notna() & (ended >= started)
+    timed = completed & ~np.isnat(started) & ~np.isnat(ended) & (ended >= started)
 
     if beneficiaries.has("beneficiary_id", "enrolled_on", "exited_on"):
-        roster = beneficiaries.first_by("beneficiary_id", ["enrolled_on", "exited_on"])
-        day = started.dt.normalize()
-        enrolled_on = raw["beneficiary_id"].map(roster["enrolled_on"])
-        exited_on = raw["beneficiary_id"].map(roster["exited_on"])
-        early = (completed & (day < enrolled_on)).to_numpy()
-        late = (completed & (day > exited_on)).to_numpy()
+        roster = beneficiaries.lookup("beneficiary_id", text["beneficiary_id"])
+        day = started.astype("datetime64[D]").astype("datetime64[ns]")
+        enrolled_on = _take(beneficiaries.typed["enrolled_on"], roster, _NAT)
+        exited_on = _take(beneficiaries.typed["exited_on"], roster, _NAT)
+        early = completed & (day < enrolled_on)
+        late = completed & (day > exited_on)
         services.flag(
             Rule.OUTSIDE_ENROLMENT, early, "started_at",
-            "服务开始时该对象尚未纳入(纳入日期 " + enrolled_on[early].dt.strftime("%Y-%m-%d") + ")",
-            "visit before the beneficiary was enrolled (" + enrolled_on[early].dt.strftime("%Y-%m-%d") + ")",
+            [f"服务开始时该对象尚未纳入(纳入日期 {d})" for d in _dates_text(enrolled_on[early])],
+            [f"visit before the beneficiary was enrolled ({d})" for d in _dates_text(enrolled_on[early])],
             "核对服务日期和该对象的纳入日期",
         )
         services.flag(
             Rule.OUTSIDE_ENROLMENT, late, "started_at",
-            "服务开始时该对象已退出(退出日期 " + exited_on[late].dt.strftime("%Y-%m-%d") + ")",
-            "visit after the beneficiary exited (" + exited_on[late].dt.strftime("%Y-%m-%d") + ")",
+            [f"服务开始时该对象已退出(退出日期 {d})" for d in _dates_text(exited_on[late])],
+            [f"visit after the beneficiary exited ({d})" for d in _dates_text(exited_on[late])],
             "核对服务日期和该对象的退出日期",
         )
 
     if catalog.has("item_code", "unit"):
-        unit = raw["item_code"].map(catalog.first_by("item_code", ["unit"])["unit"])
-        by_day = (unit == DAY_UNIT).to_numpy()
-        no_level = completed.to_numpy() & by_day & (raw["hospital_level"] == "").to_numpy()
+        item = catalog.lookup("item_code", text["item_code"])
+        by_day = _take(catalog.typed["unit"], item, None) == DAY_UNIT
+        no_level = completed & by_day & services.empty["hospital_level"]
         services.flag(
             Rule.ESCORT_WITHOUT_HOSPITAL, no_level, "hospital_level", "按天计量的陪护服务没有填写医院级别",
             "a service counted in days (hospital escort) has no hospital level",
             "填写「医院级别」:township(乡镇)、county(县级)或 city(市级及以上)",
         )
         duration = ended - started
-        too_long = timed.to_numpy() & ~by_day & (duration > pd.Timedelta(hours=LONG_VISIT_HOURS)).to_numpy()
-        hours = (duration[too_long].dt.total_seconds() / 3600).round(1).astype(str)
-        services.flag(
-            Rule.LONG_VISIT, too_long, "ended_at",
-            "单次服务时长 " + hours + f" 小时,超过 {LONG_VISIT_HOURS} 小时",
-            "visit lasts " + hours + f" hours, more than {LONG_VISIT_HOURS}",
-            "核实开始和结束时间是否录错",
-        )
-        allowed = pd.to_timedelta(typed["units"].clip(upper=36500) + 1, unit="D")
-        too_many_days = timed.to_numpy() & by_day & (duration > allowed).to_numpy()
-        days = (duration[too_many_days].dt.total_seconds() / 86400).round(1).astype(str)
-        services.flag(
-            Rule.LONG_VISIT, too_many_days, "ended_at",
-            "陪护起止时间跨 " + days + " 天,超过登记的天数加 1 天",
-            "the escort lasts " + days + " days, more than its units + 1",
-            "核实起止时间和「数量」(天数)",
-        )
+        too_long = timed & ~by_day & (duration > np.timedelta64(LONG_VISIT_HOURS, "h"))
+        if too_long.any():
+            hours = (pd.Series(duration[too_long]).dt.total_seconds() / 3600).round(1).astype(str)
+            services.flag(
+                Rule.LONG_VISIT, too_long, "ended_at",
+                "单次服务时长 " + hours + f" 小时,超过 {LONG_VISIT_HOURS} 小时",
+                "visit lasts " + hours + f" hours, more than {LONG_VISIT_HOURS}",
+                "核实开始和结束时间是否录错",
+            )
+        escorts = timed & by_day
+        if escorts.any():
+            allowed = pd.to_timedelta(np.minimum(typed["units"][escorts], 36500) + 1, unit="D").to_numpy()
+            too_many_days = np.zeros(len(escorts), dtype=bool)
+            too_many_days[escorts] = duration[escorts] > allowed
+            days = (pd.Series(duration[too_many_days]).dt.total_seconds() / 86400).round(1).astype(str)
+            services.flag(
+                Rule.LONG_VISIT, too_many_days, "ended_at",
+                "陪护起止时间跨 " + days + " 天,超过登记的天数加 1 天",
+                "the escort lasts " + days + " days, more than its units + 1",
+                "核实起止时间和「数量」(天数)",
+            )
 
-    _check_worker_overlap(services, timed & (raw["worker_id"] != ""))
+    _check_worker_overlap(services, timed & ~services.empty["worker_id"])
 
 
-def _check_worker_overlap(services: _Input, timed: pd.Series) -> None:
+def _check_worker_overlap(services: _Input, timed: np.ndarray) -> None:
     """Warn when a worker's completed visit starts before an earlier-starting one has ended; the
     later-starting row is reported, naming the row it overlaps."""
-    visits = pd.DataFrame({
-        "worker": services.raw["worker_id"], "start": services.typed["started_at"],
-        "end": services.typed["ended_at"], "row": services.raw[ROW],
-    })[timed.to_numpy()].sort_values(["worker", "start", "row"], kind="stable")
-    if visits.empty:
+    positions = np.flatnonzero(timed)
+    if not len(positions):
         return
-    by_worker = visits.groupby("worker", sort=False)
-    reach = by_worker["end"].cummax()  # the latest end so far of this worker's visits
-    reach_row = visits["row"].where(visits["end"] == reach).groupby(visits["worker"]).ffill()
-    previous_reach = reach.groupby(visits["worker"]).shift(1)
-    previous_row = reach_row.groupby(visits["worker"]).shift(1)
-    overlapping = visits["start"] < previous_reach
-    other = previous_row[overlapping].sort_index().astype("int64").astype(str)
-    mask = np.zeros(len(services.raw), dtype=bool)
-    mask[other.index.to_numpy()] = True
+    workers = pc.dictionary_encode(services.text["worker_id"].take(pa.array(positions)))
+    rank = np.empty(len(workers.dictionary), dtype=np.int64)  # workers in text order
+    rank[pc.sort_indices(workers.dictionary).to_numpy()] = np.arange(len(workers.dictionary))
+    worker = rank[workers.indices.to_numpy(zero_copy_only=False)]
+    start = services.typed["started_at"][positions]
+    end = services.typed["ended_at"][positions]
+    row = services.rows[positions]
+    order = np.lexsort((row, start, worker))  # rows are unique: no ties
+    worker, start, end, row, positions = worker[order], start[order], end[order], row[order], positions[order]
+    # the latest end so far of this worker's visits, and the row that ends then
+    reach = pd.Series(end.view(np.int64)).groupby(worker, sort=False).cummax().to_numpy()
+    reached = np.where(end.view(np.int64) == reach, np.arange(len(end)), 0)
+    reach_row = row[np.maximum.accumulate(reached)]  # a worker's first visit always reaches
+    same_worker = np.zeros(len(worker), dtype=bool)
+    same_worker[1:] = worker[1:] == worker[:-1]
+    overlapping = np.zeros(len(worker), dtype=bool)
+    overlapping[1:] = same_worker[1:] & (start[1:].view(np.int64) < reach[:-1])
+    flagged = positions[overlapping]
+    other = reach_row[np.flatnonzero(overlapping) - 1]
+    in_file_order = np.argsort(flagged)
+    mask = np.zeros(len(services.rows), dtype=bool)
+    mask[flagged] = True
+    other = [str(r) for r in other[in_file_order]]
     services.flag(
         Rule.WORKER_OVERLAP, mask, "started_at",
-        "同一服务人员的服务时间与第 " + other + " 行重叠",
-        "the same worker's visit overlaps row " + other,
+        [f"同一服务人员的服务时间与第 {r} 行重叠" for r in other],
+        [f"the same worker's visit overlaps row {r}" for r in other],
         "核实该服务人员当时实际在哪里服务,更正时间或「服务人员编号」",
     )
 
@@ -461,7 +524,7 @@ def _check_inspections(inputs: dict[str, _Input], quarter: Quarter) -> None:
     inspected = inspections.typed["inspected_on"]
     first = pd.Timestamp(quarter.first_day)
     last = pd.Timestamp(quarter.last_day) + pd.Timedelta(days=INSPECTION_GRACE_DAYS)
-    outside = (inspected.notna() & ((inspected < first) | (inspected > last))).to_numpy()
+    outside = ~np.isnat(inspected) & ((inspected < first.to_datetime64()) | (inspected > last.to_datetime64()))
     inspections.flag(
         Rule.OUTSIDE_QUARTER, outside, "inspected_on",
         f"抽查日期应在 {quarter} 内或季度结束后 {INSPECTION_GRACE_DAYS} 天内"
@@ -471,12 +534,13 @@ def _check_inspections(inputs: dict[str, _Input], quarter: Quarter) -> None:
     )
     if not services.has("record_id", "started_at"):
         return
-    started = inspections.raw["record_id"].map(services.first_by("record_id", ["started_at"])["started_at"])
-    early = (inspected < started.dt.normalize()).to_numpy()
+    record = services.lookup("record_id", inspections.text["record_id"])
+    started = _take(services.typed["started_at"], record, _NAT)
+    early = inspected < started.astype("datetime64[D]").astype("datetime64[ns]")
     inspections.flag(
         Rule.TIME_ORDER, early, "inspected_on",
-        "抽查日期早于被抽查的服务开始日期(" + started[early].dt.strftime("%Y-%m-%d") + ")",
-        "inspected before the inspected service started (" + started[early].dt.strftime("%Y-%m-%d") + ")",
+        [f"抽查日期早于被抽查的服务开始日期({d})" for d in _dates_text(started[early])],
+        [f"inspected before the inspected service started ({d})" for d in _dates_text(started[early])],
         "核对「抽查日期」和「服务记录编号」",
     )
 

@@ -21,11 +21,11 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from scoring import __version__
 from scoring.engine.money import ZERO
 from scoring.engine.payments import HELD
+from scoring.files import spreadsheet_csv
 from scoring.inputs.layer import ValidatedLayer
 from scoring.inputs.methodology import rule_texts
 from scoring.inputs.months import Quarter
 from scoring.inputs.rules import Rules
-from scoring.files import spreadsheet_csv
 from scoring.outputs.public import PUBLIC_TABLES
 from scoring.outputs.results import ResultsLayer
 from scoring.outputs.store import DISCLOSURES, MANIFEST
