@@ -49,26 +49,38 @@ def beneficiary_months(beneficiaries: pd.DataFrame, quarter: Quarter) -> pd.Data
 def required_months(
     beneficiaries: pd.DataFrame, providers: pd.DataFrame, quarter: Quarter, rules: Rules
 ) -> pd.DataFrame:
-    """The required beneficiary-months, with the visits and hours each requires."""
-    pairs = beneficiary_months(beneficiaries, quarter)
-    # The contract of each pair's provider by index lookup (provider_id is the providers' key;
-    # get_indexer refuses duplicates rather than multiplying rows as a merge would); pairs whose
-    # provider is unknown drop out, as in an inner merge.
-    contract = pd.Index(providers["provider_id"]).get_indexer(pairs["provider_id"])
-    known = contract >= 0
-    contract = contract[known]
-    pairs = pairs[known]
-    starts = providers["contract_start"].to_numpy()[contract]
-    ends = providers["contract_end"].to_numpy()[contract]
-    covered = (starts <= pairs["month_first"].to_numpy()) & (ends >= pairs["month_last"].to_numpy())
-    required = pairs[pairs["fully_enrolled"].to_numpy() & covered].copy()
-    visits = {category: rules.visits_required(category) for category in required["category"].unique()}
-    required["required_visits"] = required["category"].map(visits).astype("int64")
-    required["hours_required"] = required["required_visits"] * rules.standard_visit_hours
-    required = required[required["required_visits"] > 0]
-    return (
-        required[["provider_id", "beneficiary_id", "month", "category",
-                  "required_visits", "hours_required"]]
-        .sort_values(["provider_id", "beneficiary_id", "month"], kind="stable")
-        .reset_index(drop=True)
-    )
+    """The required beneficiary-months, with the visits and hours each requires.
+
+    Computed on a (beneficiary x month) grid of numpy arrays: a county has a few thousand
+    beneficiaries, so pandas' per-operation cost, not the arithmetic, is what a merge costs."""
+    months = quarter_months(quarter)
+    first = months["month_first"].to_numpy()[None, :]
+    last = months["month_last"].to_numpy()[None, :]
+    enrolled = beneficiaries["enrolled_on"].to_numpy()[:, None]
+    exited = beneficiaries["exited_on"].to_numpy()[:, None]
+    fully_enrolled = (enrolled <= first) & (np.isnat(exited) | (exited >= last))
+    # The contract of each beneficiary's provider by index lookup: provider_id is the providers'
+    # key (get_indexer refuses duplicates rather than multiplying rows as a merge would), and
+    # beneficiaries of an unknown provider drop out, as in an inner merge.
+    contract = pd.Index(providers["provider_id"]).get_indexer(beneficiaries["provider_id"])
+    known = (contract >= 0)[:, None]
+    starts = providers["contract_start"].to_numpy()[contract][:, None]
+    ends = providers["contract_end"].to_numpy()[contract][:, None]
+    covered = known & (starts <= first) & (ends >= last)
+    person, month = np.nonzero(fully_enrolled & covered)  # beneficiary-major, months in order
+    category = beneficiaries["category"].to_numpy()[person]
+    visits = {c: rules.visits_required(c) for c in pd.unique(category)}
+    required_visits = pd.Series(category).map(visits).astype("int64").to_numpy()
+    keep = required_visits > 0
+    person, month, category, required_visits = (
+        person[keep], month[keep], category[keep], required_visits[keep])
+    required = pd.DataFrame({
+        "provider_id": beneficiaries["provider_id"].to_numpy()[person],
+        "beneficiary_id": beneficiaries["beneficiary_id"].to_numpy()[person],
+        "month": months["month"].to_numpy()[month],
+        "category": category,
+        "required_visits": required_visits,
+        "hours_required": required_visits * rules.standard_visit_hours,
+    })
+    return (required.sort_values(["provider_id", "beneficiary_id", "month"], kind="stable")
+            .reset_index(drop=True))
