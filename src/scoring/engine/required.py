@@ -25,6 +25,20 @@ def quarter_months(quarter: Quarter) -> pd.DataFrame:
     })
 
 
+def enrolment(beneficiaries: pd.DataFrame, months: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(beneficiary x month) grids: fully enrolled in the month, and enrolled on any day of it.
+
+    numpy datetime comparisons, like pandas', are false against a missing date."""
+    first = months["month_first"].to_numpy()[None, :]
+    last = months["month_last"].to_numpy()[None, :]
+    enrolled = beneficiaries["enrolled_on"].to_numpy()[:, None]
+    exited = beneficiaries["exited_on"].to_numpy()[:, None]
+    still_there = np.isnat(exited)
+    fully = (enrolled <= first) & (still_there | (exited >= last))
+    any_day = (enrolled <= last) & (still_there | (exited >= first))
+    return fully, any_day
+
+
 def beneficiary_months(beneficiaries: pd.DataFrame, quarter: Quarter) -> pd.DataFrame:
     """Every (beneficiary, month) of the quarter with how the beneficiary was enrolled in it.
 
@@ -35,15 +49,9 @@ def beneficiary_months(beneficiaries: pd.DataFrame, quarter: Quarter) -> pd.Data
     n, k = len(beneficiaries), len(months)
     people = beneficiaries[columns].take(np.repeat(np.arange(n), k)).reset_index(drop=True)
     calendar = months.take(np.tile(np.arange(k), n)).reset_index(drop=True)
-    pairs = pd.concat([people, calendar], axis=1)
-    exited = pairs["exited_on"]
-    pairs["fully_enrolled"] = (pairs["enrolled_on"] <= pairs["month_first"]) & (
-        exited.isna() | (exited >= pairs["month_last"])
-    )
-    pairs["enrolled_any_day"] = (pairs["enrolled_on"] <= pairs["month_last"]) & (
-        exited.isna() | (exited >= pairs["month_first"])
-    )
-    return pairs
+    fully, any_day = enrolment(beneficiaries, months)  # row-major: beneficiary-major, like the pairs
+    return pd.concat([people, calendar], axis=1).assign(
+        fully_enrolled=fully.ravel(), enrolled_any_day=any_day.ravel())
 
 
 def required_months(
@@ -56,9 +64,7 @@ def required_months(
     months = quarter_months(quarter)
     first = months["month_first"].to_numpy()[None, :]
     last = months["month_last"].to_numpy()[None, :]
-    enrolled = beneficiaries["enrolled_on"].to_numpy()[:, None]
-    exited = beneficiaries["exited_on"].to_numpy()[:, None]
-    fully_enrolled = (enrolled <= first) & (np.isnat(exited) | (exited >= last))
+    fully_enrolled, _ = enrolment(beneficiaries, months)
     # The contract of each beneficiary's provider by index lookup: provider_id is the providers'
     # key (get_indexer refuses duplicates rather than multiplying rows as a merge would), and
     # beneficiaries of an unknown provider drop out, as in an inner merge.
