@@ -30,10 +30,11 @@ def visits(services: pd.DataFrame, catalog: pd.DataFrame, months: pd.DataFrame) 
     labels = np.array([str(m) for m in firsts], dtype=object)
     slot = pd.Index(keys).get_indexer(started)
     rows = np.flatnonzero((services["status"].to_numpy() == "completed") & (slot >= 0))
-    done = services.take(rows).reset_index(drop=True)
+    done = services.take(rows).reset_index(drop=True)  # a copy of our own: columns are added in place
     code = pd.Index(catalog["item_code"]).get_indexer(done["item_code"])
-    return done.assign(unit=take(catalog["unit"].to_numpy(), code, allow_fill=True),
-                       month=labels[slot[rows]])
+    done["unit"] = take(catalog["unit"].to_numpy(), code, allow_fill=True)
+    done["month"] = labels[slot[rows]]
+    return done
 
 
 def record_hours(visits: pd.DataFrame, rules: Rules) -> pd.DataFrame:
