@@ -22,7 +22,13 @@ def survey_flags(surveys: pd.DataFrame, rules: Rules) -> pd.DataFrame:
 
 def inspection_findings(inspections: pd.DataFrame, services: pd.DataFrame) -> pd.DataFrame:
     """Inspections with the provider of the record they inspected (joined through record_id)."""
-    out = inspections.merge(services[["record_id", "provider_id"]], on="record_id", how="inner")
+    # Only the few inspected services rows are looked at: hashing the inspections' ids to pick them
+    # is much cheaper than hashing every record's id. record_id is the services' key (get_indexer
+    # refuses duplicates rather than multiplying rows as a merge would); inspections of unknown
+    # records drop out, as in an inner merge.
+    inspected = services.loc[services["record_id"].isin(inspections["record_id"]), ["record_id", "provider_id"]]
+    record = pd.Index(inspected["record_id"]).get_indexer(inspections["record_id"])
+    out = inspections[record >= 0].assign(provider_id=inspected["provider_id"].to_numpy()[record[record >= 0]])
     columns = ["inspection_id", "inspected_on", "township", "record_id", "provider_id",
                "result", "deduction_yuan"]
     return out[columns].sort_values("inspection_id", kind="stable").reset_index(drop=True)

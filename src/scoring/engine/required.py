@@ -7,6 +7,7 @@ p's contract covers all of m. Partial months carry no requirement.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from scoring.inputs.months import Quarter
@@ -24,38 +25,68 @@ def quarter_months(quarter: Quarter) -> pd.DataFrame:
     })
 
 
+def enrolment(beneficiaries: pd.DataFrame, months: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(beneficiary x month) grids: fully enrolled in the month, and enrolled on any day of it.
+
+    numpy datetime comparisons, like pandas', are false against a missing date."""
+    first = months["month_first"].to_numpy()[None, :]
+    last = months["month_last"].to_numpy()[None, :]
+    enrolled = beneficiaries["enrolled_on"].to_numpy()[:, None]
+    exited = beneficiaries["exited_on"].to_numpy()[:, None]
+    still_there = np.isnat(exited)
+    fully = (enrolled <= first) & (still_there | (exited >= last))
+    any_day = (enrolled <= last) & (still_there | (exited >= first))
+    return fully, any_day
+
+
 def beneficiary_months(beneficiaries: pd.DataFrame, quarter: Quarter) -> pd.DataFrame:
-    """Every (beneficiary, month) of the quarter with how the beneficiary was enrolled in it."""
+    """Every (beneficiary, month) of the quarter with how the beneficiary was enrolled in it.
+
+    Beneficiary-major, months in order (what a cross merge gives), built by repeating rows:
+    a cross merge hashes a constant key and costs several times more."""
     columns = ["beneficiary_id", "provider_id", "category", "care_level", "enrolled_on", "exited_on"]
-    pairs = beneficiaries[columns].merge(quarter_months(quarter), how="cross")
-    exited = pairs["exited_on"]
-    pairs["fully_enrolled"] = (pairs["enrolled_on"] <= pairs["month_first"]) & (
-        exited.isna() | (exited >= pairs["month_last"])
-    )
-    pairs["enrolled_any_day"] = (pairs["enrolled_on"] <= pairs["month_last"]) & (
-        exited.isna() | (exited >= pairs["month_first"])
-    )
-    return pairs
+    months = quarter_months(quarter)
+    n, k = len(beneficiaries), len(months)
+    people = beneficiaries[columns].take(np.repeat(np.arange(n), k)).reset_index(drop=True)
+    calendar = months.take(np.tile(np.arange(k), n)).reset_index(drop=True)
+    fully, any_day = enrolment(beneficiaries, months)  # row-major: beneficiary-major, like the pairs
+    return pd.concat([people, calendar], axis=1).assign(
+        fully_enrolled=fully.ravel(), enrolled_any_day=any_day.ravel())
 
 
 def required_months(
     beneficiaries: pd.DataFrame, providers: pd.DataFrame, quarter: Quarter, rules: Rules
 ) -> pd.DataFrame:
-    """The required beneficiary-months, with the visits and hours each requires."""
-    pairs = beneficiary_months(beneficiaries, quarter)
-    contracts = providers[["provider_id", "contract_start", "contract_end"]]
-    pairs = pairs.merge(contracts, on="provider_id", how="inner")
-    covered = (pairs["contract_start"] <= pairs["month_first"]) & (
-        pairs["contract_end"] >= pairs["month_last"]
-    )
-    required = pairs[pairs["fully_enrolled"] & covered].copy()
-    visits = {category: rules.visits_required(category) for category in required["category"].unique()}
-    required["required_visits"] = required["category"].map(visits).astype("int64")
-    required["hours_required"] = required["required_visits"] * rules.standard_visit_hours
-    required = required[required["required_visits"] > 0]
-    return (
-        required[["provider_id", "beneficiary_id", "month", "category",
-                  "required_visits", "hours_required"]]
-        .sort_values(["provider_id", "beneficiary_id", "month"], kind="stable")
-        .reset_index(drop=True)
-    )
+    """The required beneficiary-months, with the visits and hours each requires.
+
+    Computed on a (beneficiary x month) grid of numpy arrays: a county has a few thousand
+    beneficiaries, so pandas' per-operation cost, not the arithmetic, is what a merge costs."""
+    months = quarter_months(quarter)
+    first = months["month_first"].to_numpy()[None, :]
+    last = months["month_last"].to_numpy()[None, :]
+    fully_enrolled, _ = enrolment(beneficiaries, months)
+    # The contract of each beneficiary's provider by index lookup: provider_id is the providers'
+    # key (get_indexer refuses duplicates rather than multiplying rows as a merge would), and
+    # beneficiaries of an unknown provider drop out, as in an inner merge.
+    contract = pd.Index(providers["provider_id"]).get_indexer(beneficiaries["provider_id"])
+    known = (contract >= 0)[:, None]
+    starts = providers["contract_start"].to_numpy()[contract][:, None]
+    ends = providers["contract_end"].to_numpy()[contract][:, None]
+    covered = known & (starts <= first) & (ends >= last)
+    person, month = np.nonzero(fully_enrolled & covered)  # beneficiary-major, months in order
+    category = beneficiaries["category"].to_numpy()[person]
+    visits = {c: rules.visits_required(c) for c in pd.unique(category)}
+    required_visits = pd.Series(category).map(visits).astype("int64").to_numpy()
+    keep = required_visits > 0
+    person, month, category, required_visits = (
+        person[keep], month[keep], category[keep], required_visits[keep])
+    required = pd.DataFrame({
+        "provider_id": beneficiaries["provider_id"].to_numpy()[person],
+        "beneficiary_id": beneficiaries["beneficiary_id"].to_numpy()[person],
+        "month": months["month"].to_numpy()[month],
+        "category": category,
+        "required_visits": required_visits,
+        "hours_required": required_visits * rules.standard_visit_hours,
+    })
+    return (required.sort_values(["provider_id", "beneficiary_id", "month"], kind="stable")
+            .reset_index(drop=True))

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pandas as pd
 
 from scoring.engine.money import ZERO, round_half_up
-from scoring.engine.required import beneficiary_months
+from scoring.engine.required import enrolment, quarter_months
 from scoring.engine.tables import conform
 from scoring.inputs.months import Quarter
 from scoring.inputs.rules import Rules
@@ -27,9 +27,8 @@ def _money(column: pd.Series) -> Decimal:
 
 def average_beneficiaries(beneficiaries: pd.DataFrame, quarter: Quarter) -> Decimal:
     """E: the mean over the quarter's three months of the number enrolled on any day of the month."""
-    months = beneficiary_months(beneficiaries, quarter)
-    per_month = months.groupby("month")["enrolled_any_day"].sum()
-    return Decimal(int(per_month.sum())) / Decimal(len(quarter.months()))
+    _, enrolled_any_day = enrolment(beneficiaries, quarter_months(quarter))
+    return Decimal(int(enrolled_any_day.sum())) / Decimal(len(quarter.months()))
 
 
 def spending_table(

@@ -81,6 +81,9 @@ _DTYPES = {Kind.TEXT: object, Kind.COUNT: "int64", Kind.OPTIONAL_COUNT: "Int64",
            Kind.DECIMAL: object, Kind.NUMBER: "float64", Kind.BOOL: "bool", Kind.FLAG: "boolean"}
 
 
+_NUMPY_KINDS = {Kind.COUNT, Kind.NUMBER, Kind.BOOL}  # declared dtypes that are plain numpy ones
+
+
 class SchemaMismatch(AssertionError):
     """A result table does not match its declaration: a bug in the engine."""
 
@@ -100,17 +103,20 @@ def conform(table: pd.DataFrame, name: str) -> pd.DataFrame:
         values = table[column]
         if spec.kind is Kind.DECIMAL:
             exponent = -spec.places
-            wrong = [v for v in values if not _missing(v)
+            cells = [None if _missing(v) else v for v in values]
+            wrong = [v for v in cells if v is not None
                      and not (isinstance(v, Decimal) and v.as_tuple().exponent == exponent)]
             if wrong:
                 raise SchemaMismatch(f"{name}.{column}: {wrong[:3]} are not decimals with {spec.places} places")
-            out[column] = pd.Series([None if _missing(v) else v for v in values], index=table.index,
-                                    dtype=object)
+            out[column] = pd.Series(cells, index=table.index, dtype=object)
         elif spec.kind is Kind.TEXT:
-            wrong = [v for v in values if not isinstance(v, str)]
+            cells = values.to_numpy(dtype=object)
+            wrong = [v for v in cells if not isinstance(v, str)]
             if wrong:
                 raise SchemaMismatch(f"{name}.{column}: {wrong[:3]} are not text")
-            out[column] = values.astype(object)
+            out[column] = pd.Series(cells, index=table.index, dtype=object)
+        elif spec.kind in _NUMPY_KINDS and values.dtype == np.dtype(_DTYPES[spec.kind]):
+            out[column] = values  # already of the declared numpy dtype: astype would only copy
         else:
             out[column] = values.astype(_DTYPES[spec.kind])
     return pd.DataFrame(out, index=table.index)
