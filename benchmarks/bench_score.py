@@ -20,8 +20,10 @@ from pathlib import Path
 import pandas as pd
 from common import QUARTER, ROOT, machine, peak_rss_gib, province, services_count
 
+from scoring.engine import hours as hours_of
+from scoring.engine import volume
 from scoring.engine.pipeline import score_quarter
-from scoring.engine.scores import gather_evidence
+from scoring.engine.required import quarter_months, required_months
 from scoring.inputs.months import Quarter
 from scoring.inputs.validate import validate_quarter
 
@@ -81,10 +83,15 @@ def county(region: Path, quarter: Quarter, full: bool) -> tuple[list[dict], dict
         results = score_quarter(validation.tables, validation.config, quarter, region.name)
         evidence = results.evidence
         timings["score"] = time.perf_counter() - started
-    else:
-        evidence = gather_evidence(validation.tables, quarter, validation.config.rules)
-    hours = evidence.record_hours.groupby("provider_id")["counted_seconds"].sum()
-    met = evidence.required_months.groupby("provider_id")["met"].agg(["size", "sum"])
+        record_hours, months = evidence.record_hours, evidence.required_months
+    else:  # exactly what the DuckDB query computes: hours delivered and months met (no quality)
+        tables, rules = validation.tables, validation.config.rules
+        required = required_months(tables["beneficiaries"], tables["providers"], quarter, rules)
+        record_hours = hours_of.record_hours(
+            hours_of.visits(tables["services"], tables["catalog"], quarter_months(quarter)), rules)
+        months = volume.months_met(required, record_hours)
+    hours = record_hours.groupby("provider_id")["counted_seconds"].sum()
+    met = months.groupby("provider_id")["met"].agg(["size", "sum"])
     if not full:
         timings["hours_volume"] = time.perf_counter() - started
     rows = [{"region": region.name, "provider_id": pid, "delivered_seconds": int(hours.get(pid, 0)),
