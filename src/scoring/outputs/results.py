@@ -28,8 +28,8 @@ import pyarrow.parquet as pq
 
 from scoring import __version__
 from scoring.engine.pipeline import QuarterResults
-from scoring.engine.tables import arrow_schema, as_text, conform
-from scoring.files import digest, file_sha256, write_json, written_aside
+from scoring.engine.tables import SCHEMAS, Kind, arrow_schema, as_text, conform
+from scoring.files import file_sha256, write_json, written_aside
 from scoring.inputs.layer import REPORT_FILES, ValidatedLayer
 from scoring.inputs.rules import Rules
 from scoring.refusal import Code, Refusal
@@ -84,24 +84,15 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-RESULT_DTYPES = {"gradable": "bool", "small_sample": "bool"}
-COUNT_COLUMNS = {
-    "required_months", "months_met", "visits_completed", "records_capped", "surveys", "satisfied",
-    "inspections", "inspections_passed", "falsified_findings", "tickets", "tickets_in_time",
-    "substantiated_complaints", "n1", "n2", "n3", "n4", "n5", "completed_services",
-    "contract_days", "contract_days_in_quarter",
-}
-
-
 def read_result(out_dir: str | Path, name: str) -> pd.DataFrame:
     """A result table as its CSV is written, for reading a file outside the product: decimals stay
     strings, counts become integers. The product reads `ResultsLayer.table` (typed)."""
     table = pd.read_csv(Path(out_dir) / f"{name}.csv", dtype=str, keep_default_na=False,
                         encoding="utf-8")
-    for column in table.columns:
-        if column in RESULT_DTYPES:
+    for column, spec in SCHEMAS[name].items():  # the declared schema says which cells are what
+        if column in table and spec.kind is Kind.BOOL:
             table[column] = table[column] == "True"
-        elif column in COUNT_COLUMNS:
+        elif column in table and spec.kind is Kind.COUNT:
             table[column] = table[column].astype("int64")
     return table
 
@@ -152,7 +143,3 @@ def read_results(out_dir: Path, validated: ValidatedLayer) -> ResultsLayer:
                       "现有结果已过时。",
                       f"请重新运行:scoring run {where} --quarter {quarter}")
     return ResultsLayer(out_dir, record)
-
-
-def results_fingerprint(record: dict) -> str:
-    return digest(record["outputs"])
