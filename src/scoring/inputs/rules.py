@@ -113,7 +113,7 @@ class Rules(_Strict):
     # spending report
     per_capita_standard: Decimal = Field(Decimal("2000"), gt=0)
     # disclosure control
-    suppress_below: int = Field(5, ge=0)
+    suppress_below: int = Field(5, ge=3)  # SPEC: never under 3; "<3" still leaves 1 or 2
 
     @field_validator("visits_per_month")
     @classmethod

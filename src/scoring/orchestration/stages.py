@@ -33,7 +33,7 @@ from scoring.inputs.months import Quarter
 from scoring.inputs.rules import RegionConfig, Rules
 from scoring.inputs.validate import validate_quarter
 from scoring.outputs.public_layer import PublicLayer, read_public, write_public
-from scoring.outputs.publish import Outcome, candidate_from_public, publish_many
+from scoring.outputs.publish import Outcome, candidate_from_public, publish_many, published_views
 from scoring.outputs.results import (
     ResultsLayer,
     read_result,
@@ -141,7 +141,8 @@ def publish_stage(data_dir: Path, validated_dir: Path, out_dir: Path, public_dir
                   site_dir: Path, revise: bool = False, reason: str | None = None) -> Outcome:
     """Write the public layer, then publish the quarter from it into `site_dir`."""
     validated, results = scored_layers(data_dir, validated_dir, out_dir)
-    write_public(validated, results, Path(public_dir))
+    earlier = published_views(Path(site_dir), results.record["region"], results.record["quarter"])
+    write_public(validated, results, Path(public_dir), earlier)
     candidate = candidate_from_public(read_public(Path(public_dir), results))
     return publish_many(Path(site_dir), [candidate], revise=revise, reason=reason)[0]
 

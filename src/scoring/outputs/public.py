@@ -14,7 +14,9 @@ import pandas as pd
 
 from scoring.engine.satisfaction import ALL
 from scoring.inputs.rules import Rules
-from scoring.outputs.privacy import apply_mask, suppression_mask, table_equations
+from scoring.outputs.disclosure import COUNTS, MIN_VALUES, View, audit, cell_extent
+from scoring.outputs.privacy import SECONDARY, apply_mask, suppression_mask, table_equations
+from scoring.refusal import Code, Refusal
 
 ALL_LABEL = "全部机构合计"
 
@@ -54,7 +56,7 @@ PUBLIC_TABLES: dict[str, dict] = {
             "rate": ("满意率(%)", "number", "回访数或满意数被隐藏时不公布"),
             "ci_low": ("Wilson 95%区间下限(%)", "number", ""),
             "ci_high": ("Wilson 95%区间上限(%)", "number", ""),
-            "small_sample": ("样本不足", "boolean", "回访数少于规则 min_surveys"),
+            "small_sample": ("样本不足", "boolean", "回访数少于规则 min_surveys;回访数被隐藏时不公布"),
             **{f"n{i}": (f"{i}分人数", "integer", "5 = 非常满意;少于公开阈值显示为 <5;为防推算而隐藏的显示为 x")
                for i in range(1, 6)},
         },
@@ -135,15 +137,19 @@ RESULT_NAMES = ("scores", "satisfaction", "payments", "spending")
 
 
 def public_tables(results: dict[str, pd.DataFrame], providers: pd.DataFrame,
-                  catalog: pd.DataFrame, rules: Rules) -> dict[str, pd.DataFrame]:
+                  catalog: pd.DataFrame, rules: Rules,
+                  earlier: list[View] = ()) -> tuple[dict[str, pd.DataFrame], list[list[str]]]:
     """The quarter's public tables from its result tables (as read by `stages.read_result`) and
-    the region's typed providers and catalog. No personal column survives; small counts are
-    suppressed with secondary suppression."""
+    the region's typed providers and catalog, and the small counts of satisfaction.csv shown as
+    "x" (for the audit at publication; never published). No personal column survives; small
+    counts are suppressed, with secondary suppression hardened until the disclosure audit
+    (`disclosure`), run on these tables and the `earlier` versions still online, finds no weak
+    cell."""
     threshold = rules.suppress_below
     names = dict(zip(results["scores"]["provider_id"], results["scores"]["provider_name"]))
-    satisfaction = _public_satisfaction(results["satisfaction"], names, rules)
     complaints = _public_complaints(results["scores"])
-    scores = _public_scores(results["scores"], satisfaction)
+    satisfaction, scores, coarse = protected_satisfaction(results["satisfaction"], results["scores"], complaints,
+                                             names, rules, list(earlier))
     tables = {
         "scores": scores,
         "satisfaction": satisfaction,
@@ -156,11 +162,90 @@ def public_tables(results: dict[str, pd.DataFrame], providers: pd.DataFrame,
     for name, table in tables.items():
         columns = list(PUBLIC_TABLES[name]["columns"])
         tables[name] = table[columns].reset_index(drop=True)
-    return tables
+    return tables, sorted([row, column] for row, column in coarse)
 
 
-def _public_satisfaction(table: pd.DataFrame, names: dict[str, str], rules: Rules) -> pd.DataFrame:
-    threshold = rules.suppress_below
+def protected_satisfaction(satisfaction: pd.DataFrame, scores: pd.DataFrame, complaints: pd.DataFrame,
+              names: dict[str, str], rules: Rules, earlier: list[View]) -> tuple[pd.DataFrame, pd.DataFrame, set]:
+    """The public satisfaction and scores tables. Primary and secondary suppression first; then,
+    while the audit finds a hidden small count that a reader could narrow to fewer than
+    `MIN_VALUES` values, one more step is taken (`_steps`, cheapest first): a small count shown
+    as "x" instead of "<5" (the label itself says "at least 1"), or one more cell hidden. The
+    first step that lifts the weak cell's range to `MIN_VALUES` values is taken, else the one
+    that widens it most."""
+    counts, equations = _satisfaction_counts(satisfaction, rules)
+    hidden = suppression_mask(counts, equations, rules.suppress_below, derived=["unsatisfied"])[COUNTS]
+    counts = counts[COUNTS]
+    small = (counts > 0) & (counts < rules.suppress_below)
+    coarse: set[tuple[str, str]] = set()
+
+    def view(hidden: pd.DataFrame, coarse: set) -> tuple[View, pd.DataFrame, pd.DataFrame]:
+        shown = _public_satisfaction(satisfaction, counts, hidden, coarse, names, rules)
+        public_scores = _public_scores(scores, shown)
+        tables = {"satisfaction": shown, "scores": public_scores, "complaints": complaints}
+        return View(tables, rules, small=frozenset(coarse)), shown, public_scores
+
+    while True:
+        current, shown, public_scores = view(hidden, coarse)
+        weak = [f for f in audit([current, *earlier]).weak if f.file == "satisfaction.csv"]
+        if not weak:
+            return shown, public_scores, coarse
+        target = (weak[0].row, weak[0].column)
+        best, rows = None, []
+        now = weak[0].high - weak[0].low
+        for kind, cell in _steps(target, hidden, coarse, small, counts):
+            trial_hidden, trial_coarse = hidden.copy(), set(coarse)
+            if kind == "coarse":
+                trial_coarse.add(cell)
+            elif kind == "row":
+                trial_hidden.loc[cell[0]] = True
+            else:
+                trial_hidden.at[cell] = True
+            if kind == "row":
+                rows.append((now, trial_hidden, trial_coarse))
+            low, high = cell_extent([view(trial_hidden, trial_coarse)[0], *earlier], target)
+            if best is None or high - low > best[0]:
+                best = (high - low, trial_hidden, trial_coarse)
+            if high - low + 1 >= MIN_VALUES:
+                break
+        if best is not None and best[0] <= now and rows:
+            # no single step widens it (the equations pin it from several sides): withhold the
+            # weak cell's row, then the ALL row, then the others, until one does
+            best = rows[0]
+        if best is None:
+            raise Refusal(Code.DISCLOSURE_RISK,
+                          f"无法保护小数值:{weak[0].describe()},且已没有可以再隐藏的单元格。",
+                          "请检查回访数据;如确需公布,可提高规则 suppress_below 后重新运行。")
+        _, hidden, coarse = best
+
+
+def _steps(cell: tuple[str, str], hidden: pd.DataFrame, coarse: set, small: pd.DataFrame,
+           counts: pd.DataFrame) -> list[tuple[str, tuple[str, str]]]:
+    """What can still be done, cheapest for readers first: show a hidden small count of the weak
+    cell's row or column as "x"; hide an answer count (n1-n5) of a provider, then of the ALL row;
+    hide a surveys or satisfied count last (it withholds the rate). Nearer the weak cell first
+    (its row, its column, the rest), then the smaller count."""
+    row, column = cell
+
+    def near(c: tuple[str, str]) -> int:
+        return 0 if c[0] == row else 1 if c[1] == column else 2
+
+    steps = [((0, near(c), 0), ("coarse", c)) for c in
+             ((r, k) for r in hidden.index for k in hidden.columns)
+             if hidden.at[c] and small.at[c] and c not in coarse and near(c) < 2]
+    for c in ((r, k) for r in hidden.index for k in hidden.columns):
+        if hidden.at[c]:
+            continue
+        cost = 3 if c[1] in ("surveys", "satisfied") else 2 if c[0] == ALL else 1
+        steps.append(((cost, near(c), int(counts.at[c])), ("hide", c)))
+    # a whole row's counts at once: what one more cell cannot do when equations pin the cell
+    for r in hidden.index:
+        if not hidden.loc[r].all():
+            steps.append(((4, 0 if r == row else 1 if r == ALL else 2, 0), ("row", (r, ""))))
+    return [step for _, step in sorted(steps, key=lambda s: s[0])]
+
+
+def _satisfaction_counts(table: pd.DataFrame, rules: Rules):
     answers = [f"n{i}" for i in range(1, 6)]
     published = ["surveys", "satisfied", *answers]
     counts = table.set_index("provider_id")[published].astype("int64")
@@ -172,14 +257,21 @@ def _public_satisfaction(table: pd.DataFrame, names: dict[str, str], rules: Rule
         list(counts.index), ALL, [*published, "unsatisfied"],
         row_sums={"surveys": answers, "satisfied": satisfied_answers,
                   "unsatisfied": unsatisfied_answers})
-    hidden = suppression_mask(counts, equations, threshold, derived=["unsatisfied"])
-    shown = apply_mask(counts[published], hidden[published], threshold)
+    return counts, equations
+
+
+def _public_satisfaction(table: pd.DataFrame, counts: pd.DataFrame, hidden: pd.DataFrame,
+                         coarse: set, names: dict[str, str], rules: Rules) -> pd.DataFrame:
+    shown = apply_mask(counts, hidden, rules.suppress_below)
+    for cell in coarse:
+        shown.at[cell] = SECONDARY
     out = table.set_index("provider_id").copy()
-    out[published] = shown
+    out[COUNTS] = shown
     withheld = hidden["surveys"] | hidden["satisfied"]
     for column in ("rate", "ci_low", "ci_high"):
         out[column] = out[column].mask(withheld, "")
-    out["small_sample"] = out["small_sample"].map(str)
+    # 样本不足 says whether surveys < min_surveys: withheld with the surveys count
+    out["small_sample"] = out["small_sample"].map(str).mask(hidden["surveys"], "")
     out["provider_name"] = [ALL_LABEL if pid == ALL else names.get(pid, pid) for pid in out.index]
     return out.reset_index()
 
@@ -218,8 +310,11 @@ def _public_payments(payments: pd.DataFrame) -> pd.DataFrame:
 def _public_spending(spending: pd.DataFrame, threshold: int) -> pd.DataFrame:
     out = spending.copy()
     people = pd.to_numeric(out["avg_beneficiaries"])
-    out["avg_beneficiaries"] = out["avg_beneficiaries"].mask((people > 0) & (people < threshold),
-                                                             f"<{threshold}")
+    small = (people > 0) & (people < threshold)
+    out["avg_beneficiaries"] = out["avg_beneficiaries"].mask(small, f"<{threshold}")
+    # per capita = 4 x spend / people: published, it would give the hidden number away
+    for column in ("per_capita_annual", "ratio_to_standard", "difference_to_standard"):
+        out[column] = out[column].mask(small, "")
     return out
 
 

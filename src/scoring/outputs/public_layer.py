@@ -19,6 +19,7 @@ import pandas as pd
 from scoring.files import digest, write_json, written_aside
 from scoring.inputs.layer import ValidatedLayer
 from scoring.inputs.rules import Rules
+from scoring.outputs.disclosure import View
 from scoring.outputs.formats import csv_bytes, read_public_csv, sha256
 from scoring.outputs.public import PUBLIC_TABLES, public_tables
 from scoring.outputs.results import RESULT_NAMES, ResultsLayer
@@ -43,17 +44,27 @@ class PublicLayer:
     def rules(self) -> Rules:
         return Rules.model_validate(self.run["rules"])
 
+    @property
+    def small_hidden(self) -> frozenset:
+        return frozenset(tuple(cell) for cell in self.record.get("small_hidden", []))
 
-def write_public(validated: ValidatedLayer, results: ResultsLayer, out_dir: Path) -> PublicLayer:
-    """The quarter's public tables from its results layer, written aside and renamed into place."""
+
+def write_public(validated: ValidatedLayer, results: ResultsLayer, out_dir: Path,
+                 earlier: list[View] = ()) -> PublicLayer:
+    """The quarter's public tables from its results layer, written aside and renamed into place.
+    `earlier`: the versions of the quarter already online, which the disclosure audit reads too."""
     # load + process
-    tables = public_tables({name: results.text_table(name) for name in RESULT_NAMES},
-                           validated.table("providers"), validated.table("catalog"), results.rules)
+    tables, coarse = public_tables({name: results.text_table(name) for name in RESULT_NAMES},
+                                   validated.table("providers"), validated.table("catalog"),
+                                   results.rules, earlier)
     files = {f"{name}.csv": csv_bytes(table) for name, table in tables.items()}
     record = {
         "layer": "public", "run": {key: results.record[key] for key in RUN_KEYS},
         "results": results.hashes(), "results_fingerprint": digest(results.hashes()),
         "files": {name: sha256(data) for name, data in files.items()},
+        # small counts shown as "x": the publication's audit checks them too (never published)
+        "small_hidden": coarse,
+        "audited_with": [view.label for view in earlier],
     }
     # save
     with written_aside(out_dir) as aside:

@@ -33,6 +33,7 @@ from scoring import __version__
 from scoring.files import json_bytes
 from scoring.inputs.layer import read_validated
 from scoring.inputs.rules import Rules
+from scoring.outputs.disclosure import AuditGap, View, audit
 from scoring.outputs.formats import csv_bytes, public_files, read_public_csv, sha256
 from scoring.outputs.pages import render_pages
 from scoring.outputs.public_layer import PublicLayer, read_public, write_public
@@ -68,11 +69,49 @@ class Candidate:
     rules: Rules
     tables: dict[str, pd.DataFrame]
     results: dict[str, str]  # sha256 of the result files it was made from
+    small_hidden: frozenset = frozenset()  # small counts shown as "x" (the audit checks them)
 
 
 def candidate_from_public(public: PublicLayer) -> Candidate:
     """A quarter ready to publish: its public layer (tables, rules and the run they came from)."""
-    return Candidate(public.run, public.rules, public.tables, public.record["results"])
+    return Candidate(public.run, public.rules, public.tables, public.record["results"],
+                     public.small_hidden)
+
+
+def published_views(site_dir: Path, region: str, quarter: str) -> list[View]:
+    """The versions of a quarter online now (the live one, then v<N>/ archives, newest first), as
+    the disclosure audit reads them."""
+    current = Store(site_dir).current()
+    quarter_dir = current / region / quarter if current else None
+    if quarter_dir is None or not (quarter_dir / MANIFEST).is_file():
+        return []
+    dirs = [quarter_dir, *sorted((d for d in quarter_dir.iterdir() if re.fullmatch(r"v\d+", d.name)),
+                                 key=lambda d: -int(d.name[1:]))]
+    views = []
+    for directory in dirs:
+        manifest = read_manifest(directory)
+        if manifest is None:
+            continue
+        tables = {name: read_public_csv(directory / f"{name}.csv")
+                  for name in ("satisfaction", "scores", "complaints", "contracts", "spending")
+                  if (directory / f"{name}.csv").is_file()}
+        views.append(View(tables, Rules.model_validate(manifest["rules"]), f"v{manifest['version']}"))
+    return views
+
+
+def audit_candidate(candidate: Candidate, earlier: list[View]) -> None:
+    """Refuse to publish a quarter whose hidden small counts a reader could narrow to fewer than
+    `MIN_VALUES` values, from it and the versions of it already online."""
+    run = candidate.run
+    try:
+        report = audit([View(candidate.tables, candidate.rules, small=candidate.small_hidden), *earlier])
+    except AuditGap as gap:
+        raise Refusal(Code.DISCLOSURE_RISK, f"{run['region_name']} {run['quarter']} 的公开数据无法审计:{gap}。",
+                      "请重新运行 scoring publish,由程序重新生成公开数据。") from gap
+    if report.weak:
+        raise Refusal(Code.DISCLOSURE_RISK,
+                      f"{run['region_name']} {run['quarter']} 不能公布:" + ";".join(f.describe() for f in report.weak) + "。",
+                      "请重新运行 scoring publish(公开数据层会按已公布的版本重新加强保护)。")
 
 
 def publish_many(site_dir: Path, candidates: list[Candidate], revise: bool = False,
@@ -84,6 +123,9 @@ def publish_many(site_dir: Path, candidates: list[Candidate], revise: bool = Fal
     make up a province's quarter, for its overview page."""
     store = Store(site_dir)
     current = store.current()
+    # one moment for the whole publication: the files of a new quarter carry it, and so does its
+    # manifest (a second clock reading could differ, and the next publish would see a change)
+    moment = now or now_text()
     province_file = province_bytes = None
     if province is not None:
         province_file = f"{PROVINCES}/{province['slug']}/{province['quarter']}.json"
@@ -93,7 +135,7 @@ def publish_many(site_dir: Path, candidates: list[Candidate], revise: bool = Fal
         run = candidate.run
         quarter_dir = (current / run["region"] / run["quarter"]) if current else None
         previous = read_manifest(quarter_dir) if quarter_dir else None
-        published_at = previous["published_at"] if previous else (now or now_text())
+        published_at = previous["published_at"] if previous else moment
         files = public_files(candidate.tables, run, candidate.rules, published_at)
         outputs = {name: sha256(data) for name, data in files.items()}
         if previous and previous["outputs"] == outputs:
@@ -112,6 +154,7 @@ def publish_many(site_dir: Path, candidates: list[Candidate], revise: bool = Fal
         if previous and not (reason or "").strip():
             raise Refusal(Code.REVISION_WITHOUT_REASON, "更正必须说明原因。",
                           "请加 --reason \"更正原因\"。 (--revise needs --reason.)")
+        audit_candidate(candidate, published_views(site_dir, run["region"], run["quarter"]))
         plans.append((candidate, files, previous, None))
     province_same = province is None or (
         current is not None and (current / province_file).is_file()
@@ -119,7 +162,6 @@ def publish_many(site_dir: Path, candidates: list[Candidate], revise: bool = Fal
     if all(outcome is not None for *_, outcome in plans) and province_same:
         return [outcome for *_, outcome in plans]
 
-    moment = now or now_text()
     outcomes = []
     with store.transaction() as generation:
         for candidate, files, previous, outcome in plans:
@@ -224,7 +266,8 @@ def publish_province(province_dir: Path, quarter, layers: list[tuple[Path, Path,
         try:
             validated = read_validated(validated_dir, region)
             results = read_results(results_dir, validated)
-            write_public(validated, results, public_dir)
+            write_public(validated, results, public_dir,
+                         published_views(site_dir, Path(region).name, str(quarter)))
             candidates.append(candidate_from_public(read_public(public_dir, results)))
         except Refusal as refusal:
             skipped.append(f"{Path(region).name}({refusal.code}):{refusal}")
