@@ -193,7 +193,10 @@ def protected_satisfaction(satisfaction: pd.DataFrame, scores: pd.DataFrame, com
         target = (weak[0].row, weak[0].column)
         best, rows = None, []
         now = weak[0].high - weak[0].low
-        for kind, cell in _steps(target, hidden, coarse, small, counts):
+        steps = _steps(target, hidden, coarse, small, counts)
+        # the cheapest few single steps, then the rows: trying every cell costs seconds a county
+        steps = [s for s in steps if s[0] != "row"][:_TRIED] + [s for s in steps if s[0] == "row"]
+        for kind, cell in steps:
             trial_hidden, trial_coarse = hidden.copy(), set(coarse)
             if kind == "coarse":
                 trial_coarse.add(cell)
@@ -217,6 +220,9 @@ def protected_satisfaction(satisfaction: pd.DataFrame, scores: pd.DataFrame, com
                           f"无法保护小数值:{weak[0].describe()},且已没有可以再隐藏的单元格。",
                           "请检查回访数据;如确需公布,可提高规则 suppress_below 后重新运行。")
         _, hidden, coarse = best
+
+
+_TRIED = 8  # single-cell steps tried per weak cell before whole rows
 
 
 def _steps(cell: tuple[str, str], hidden: pd.DataFrame, coarse: set, small: pd.DataFrame,
