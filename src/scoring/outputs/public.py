@@ -115,6 +115,7 @@ PUBLIC_TABLES: dict[str, dict] = {
             "contract_end": ("合同结束日期", "date", ""),
             "contract_amount": ("合同金额(元)", "number", ""),
             "contracted_beneficiaries": ("合同服务人数", "integer", "少于公开阈值显示为 <5;为防推算而隐藏的显示为 x"),
+            "credit_code": ("统一社会信用代码", "string", "服务机构的统一社会信用代码(GB 32100-2015);未填报时为空"),
         },
     },
     "catalog": {
@@ -130,7 +131,7 @@ PUBLIC_TABLES: dict[str, dict] = {
     },
 }
 TEXT_COLUMNS = {"provider_id", "provider_name", "contract_id", "reason", "item_code", "category",
-                "name", "unit"}
+                "name", "unit", "credit_code"}
 RESULT_NAMES = ("scores", "satisfaction", "payments", "spending")
 
 
@@ -243,6 +244,8 @@ def _public_contracts(providers: pd.DataFrame, threshold: int) -> pd.DataFrame:
         "contract_end": _text_of(table["contract_end"], "date").to_numpy(),
         "contract_amount": _text_of(table["contract_amount"], "money").to_numpy(),
         "contracted_beneficiaries": apply_mask(counts, hidden, threshold)["contracted_beneficiaries"].to_numpy(),
+        "credit_code": _text_of(table["credit_code"], "text").to_numpy() if "credit_code" in table
+        else [""] * len(table),
     })
 
 
