@@ -25,8 +25,8 @@ from scoring.engine.money import yuan
 from scoring.files import json_bytes, read_spreadsheet_csv, spreadsheet_csv
 from scoring.inputs.months import Quarter
 from scoring.inputs.rules import Rules
-from scoring.outputs.privacy import SECONDARY
-from scoring.outputs.public import PUBLIC_TABLES, TEXT_COLUMNS
+from scoring.outputs.privacy import SECONDARY, suppressed_text
+from scoring.outputs.public import HIDDEN, PUBLIC_TABLES, SMALL, SUPPRESSIBLE, TEXT_COLUMNS
 
 def csv_bytes(table: pd.DataFrame) -> bytes:
     """A public table in the spreadsheet dialect; its text columns (names, ids) made inert."""
@@ -257,24 +257,56 @@ def _merger() -> ocdsmerge.Merger:
     return ocdsmerge.Merger(schema=release_schema())
 
 
+# Frictionless ------------------------------------------------------------------------------------
+#
+# Data Package v2 (datapackage.org): its Table Schema lets each field declare its own missing
+# values, so "<5" and "x" are declared only on the counts that can hold them (SUPPRESSIBLE), and
+# every other column accepts only the empty cell. frictionless-py 5 reads these profiles and
+# field-level missingValues (tests/test_frictionless.py runs it on every published package).
+_PROFILES = "https://datapackage.org/profiles/2.0/"
+
+
+def marker_meanings(threshold: int) -> dict[str, tuple[str, str]]:
+    """Each suppression marker: (the text in the cell, what it means, in Chinese)."""
+    return {
+        SMALL: (suppressed_text(threshold),
+                f"「{suppressed_text(threshold)}」表示 1 至 {threshold - 1} 人:少于公开阈值 {threshold},"
+                "为保护个人信息不公布确切人数"),
+        HIDDEN: (SECONDARY, f"「{SECONDARY}」表示为防止由合计或其他已公布的数推算出小于 {threshold} 的人数而隐藏"
+                            "(二次隐藏),实际可能是任何人数"),
+    }
+
+
+def _field(table: str, column: str, title: str, kind: str, text: str, threshold: int) -> dict:
+    markers = SUPPRESSIBLE.get(table, {}).get(column, ()) if threshold > 1 else ()
+    meanings = marker_meanings(threshold)
+    description = ";".join([*([text] if text else []), *(meanings[m][1] for m in markers)])
+    return {"name": column, "title": title, "type": kind,
+            **({"description": description} if description else {}),
+            **({"missingValues": ["", *(meanings[m][0] for m in markers)]} if markers else {})}
+
+
 def datapackage(files: dict[str, bytes], run: dict, threshold: int) -> dict:
-    """A Frictionless data package describing the quarter's CSV files."""
+    """A Frictionless data package (v2) describing the quarter's CSV files."""
     resources = []
     for name, spec in PUBLIC_TABLES.items():
         path = f"{name}.csv"
         resources.append({
+            "$schema": f"{_PROFILES}dataresource.json",
             "name": name, "title": spec["title"], "path": path, "format": "csv",
-            "mediatype": "text/csv", "encoding": "utf-8-sig",
+            # IANA's name; the files start with a byte-order mark, which UTF-8 readers skip
+            "mediatype": "text/csv", "encoding": "utf-8",
             "hash": f"sha256:{sha256(files[path])}", "bytes": len(files[path]),
             "schema": {
-                "missingValues": ["", f"<{threshold}", SECONDARY],
-                "fields": [{"name": column, "title": title, "type": kind,
-                            **({"description": text} if text else {})}
+                "$schema": f"{_PROFILES}tableschema.json",
+                "missingValues": [""],
+                "fields": [_field(name, column, title, kind, text, threshold)
                            for column, (title, kind, text) in spec["columns"].items()],
                 **({"primaryKey": ["provider_id"]} if "provider_id" in spec["columns"] else {}),
             },
         })
     return {
+        "$schema": f"{_PROFILES}datapackage.json",
         "name": f"{run['region']}-{run['quarter']}".lower(),
         "title": f"{run['region_name']} {Quarter.parse(run['quarter']).label} 服务类社会救助绩效评价公示数据",
         "licenses": [{"name": "CC-BY-4.0", "path": LICENSE}],
