@@ -9,11 +9,14 @@ to read: 2 providers, 4 catalog items, 10 beneficiaries and, in 2026Q2, 12 servi
 from __future__ import annotations
 
 import hashlib
+import json
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from jsonschema import Draft4Validator
+from referencing import Registry, Resource
 
 from scoring.inputs.identity import id_check_digit
 from scoring.inputs.schema import FILES
@@ -38,8 +41,10 @@ def id_number(region: str, born: str, sequence: int) -> str:
 def sample_tables() -> dict[str, pd.DataFrame]:
     """Every input of the sample region as text, keyed by file name."""
     providers = [
-        ("P001", "峡江县阳光社工服务中心", "HT-2026-001", "2026-01-01", "2026-12-31", "120000.00", "5"),
-        ("P002", "峡江县暖心养老服务社", "HT-2026-002", "2026-01-01", "2026-12-31", "96000.00", "5"),
+        ("P001", "峡江县阳光社工服务中心", "HT-2026-001", "2026-01-01", "2026-12-31", "120000.00", "5",
+         "52360823MJ0000018J"),
+        ("P002", "峡江县暖心养老服务社", "HT-2026-002", "2026-01-01", "2026-12-31", "96000.00", "5",
+         "52360823MJ0000026D"),
     ]
     catalog = [
         ("C01", "生活照料", "助餐助洁", "次", "30.00", "60"),
@@ -200,3 +205,26 @@ def refused(code: Code):
 
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+# The sample regions and the official schemas they are checked against ---------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_REGIONS = ("xiajiang", "huining")
+SAMPLE_QUARTERS = ("2025Q4", "2026Q1", "2026Q2", "2026Q3")
+OTHER_PAYOUT_RATIOS = {"payout_ratios": {"优秀": 1.0, "良好": 0.9, "合格": 0.8, "不合格": 0.5}}
+OCDS_SCHEMAS = Path(__file__).resolve().parent / "schemas" / "ocds-1.1.5"
+
+
+def ocds_validator(name: str) -> Draft4Validator:
+    """A Draft 4 validator of the official OCDS 1.1.5 schema `name` (release-package-schema,
+    record-package-schema...), with format checking; the schemas' absolute $refs resolve to the
+    vendored files, so nothing is fetched."""
+    schemas = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(OCDS_SCHEMAS.glob("*.json"))]
+    registry = Registry().with_resources((s["id"], Resource.from_contents(s)) for s in schemas)
+    schema = json.loads((OCDS_SCHEMAS / f"{name}.json").read_text(encoding="utf-8"))
+    return Draft4Validator(schema, registry=registry, format_checker=Draft4Validator.FORMAT_CHECKER)
+
+
+def schema_errors(validator: Draft4Validator, document: dict) -> list[str]:
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document)]

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from scoring.inputs import schema
-from scoring.inputs.identity import birth_dates, valid_id_numbers, valid_phones
+from scoring.inputs.identity import birth_dates, is_valid_credit_code, valid_id_numbers, valid_phones
 from scoring.inputs.months import Quarter
 from scoring.inputs.problems import Rule
 from scoring.inputs.rules import load_region_config
@@ -401,6 +401,9 @@ def check_values(file: str, table: pd.DataFrame, spec: schema.FileSpec, add) -> 
             add(file, np.flatnonzero(present & valid & birth_dates(values).isna()), column.name, Rule.BAD_BIRTH_DATE)
         elif column.kind is schema.Kind.PHONE:
             add(file, np.flatnonzero(present & ~valid_phones(values)), column.name, Rule.BAD_PHONE)
+        elif column.kind is schema.Kind.CREDIT_CODE:
+            valid = values.map(is_valid_credit_code).astype(bool)
+            add(file, np.flatnonzero(present & ~valid), column.name, Rule.BAD_CREDIT_CODE)
     key = table[spec.key]
     add(file, np.flatnonzero(key.duplicated() & (key != "")), spec.key, Rule.DUPLICATE_KEY)
 

@@ -7,6 +7,10 @@ import pytest
 
 from scoring.inputs.identity import (
     birth_date_of,
+    check_credit_codes,
+    credit_check_char,
+    is_valid_credit_code,
+    org_code_check_char,
     birth_dates,
     check_id_numbers,
     check_phones,
@@ -100,3 +104,40 @@ def test_make_id_numbers_are_valid():
     )
     assert ids.tolist()[0] == KNOWN_VALID
     assert ids[1].startswith("36082320150228017") and is_valid_id_number(ids[1])
+
+
+# 统一社会信用代码 (GB 32100-2015) ---------------------------------------------------------------
+
+# Published codes of real organizations (on their business licences) and the standard's example.
+REAL_CREDIT_CODES = ["91350100M000100Y43", "91110000802100433B", "91440300708461136T"]
+
+
+@pytest.mark.parametrize("code", REAL_CREDIT_CODES)
+def test_real_credit_codes_pass_and_every_other_last_character_fails(code):
+    assert is_valid_credit_code(code) and is_valid_credit_code(code.lower())
+    assert credit_check_char(code[:17]) == code[17]
+    others = [c for c in "0123456789ABCDEFGHJKLMNPQRTUWXY" if c != code[17]]
+    assert not any(is_valid_credit_code(code[:17] + c) for c in others)
+
+
+def test_credit_code_check_character_worked_by_hand():
+    # 9 1 3 5 0 1 0 0 M(21) 0 0 0 1 0 0 Y(30) 4, weights 3^i mod 31:
+    # 9 + 3 + 27 + 135 + 0 + 26 + 0 + 0 + 420 + 0 + 0 + 0 + 8 + 0 + 0 + 900 + 112 = 1640;
+    # 1640 mod 31 = 28, 31 - 28 = 3
+    assert credit_check_char("91350100M000100Y4") == "3"
+
+
+@pytest.mark.parametrize("bad", ["", "91350100M000100Y4", "91350100M000100Y433", "91350100O000100Y43",
+                                 "9135010 M000100Y43", None, 91350100])
+def test_malformed_credit_codes_fail(bad):
+    assert not is_valid_credit_code(bad)
+
+
+def test_check_credit_codes_over_arrow_text():
+    text = pa.array([REAL_CREDIT_CODES[0], "x", "", REAL_CREDIT_CODES[1].lower()])
+    assert check_credit_codes(text).tolist() == [True, False, False, True]
+
+
+def test_organization_code_check_character():
+    # GB 11714 example: the organization code 80210043-3 inside 91110000802100433B
+    assert org_code_check_char("80210043") == "3"

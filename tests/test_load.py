@@ -24,7 +24,7 @@ from scoring.inputs.schema import FILES
 
 PROVIDERS = FILES["providers"]
 SERVICES = FILES["services"]
-HEADER = ",".join(PROVIDERS.column_names)
+HEADER = ",".join(c.name for c in PROVIDERS.columns if c.required)  # optional columns left out
 LINES = [
     "P001,阳光社工,HT-1,2026-01-01,2026-12-31,120000.00,5",
     "P002,暖心养老,HT-2,2026/1/1,2026年12月31日,96000,5",
@@ -70,7 +70,7 @@ def test_windows_line_endings_and_spaces_around_cells(tmp_path):
 def test_xlsx_cells_read_as_the_user_sees_them(tmp_path):
     workbook = openpyxl.Workbook()
     sheet = workbook.active
-    sheet.append(PROVIDERS.column_names)
+    sheet.append([c.name for c in PROVIDERS.columns if c.required])
     sheet.append(["P001", "阳光社工", "HT-1", datetime(2026, 1, 1), datetime(2026, 12, 31, 8, 30),
                   120000.0, 5])
     sheet.append(["P002", "暖心养老", 2026, "2026/1/1", None, 96000.5, 5.0])
@@ -79,8 +79,8 @@ def test_xlsx_cells_read_as_the_user_sees_them(tmp_path):
     loaded = read(path)
     assert loaded.problems.empty
     assert loaded.frame.drop(columns="_row").values.tolist() == [
-        ["P001", "阳光社工", "HT-1", "2026-01-01", "2026-12-31 08:30:00", "120000", "5"],
-        ["P002", "暖心养老", "2026", "2026/1/1", "", "96000.5", "5"],
+        ["P001", "阳光社工", "HT-1", "2026-01-01", "2026-12-31 08:30:00", "120000", "5", ""],
+        ["P002", "暖心养老", "2026", "2026/1/1", "", "96000.5", "5", ""],  # credit_code left out: empty
     ]
     assert loaded.frame["_row"].tolist() == [2, 3]
 
@@ -90,7 +90,7 @@ def test_xlsx_cells_read_as_the_user_sees_them(tmp_path):
 
 def test_chinese_headers_map_to_canonical_names_and_are_kept_as_written(tmp_path):
     labels = ",".join(c.label for c in PROVIDERS.columns)
-    loaded = read(write(tmp_path, "providers.csv", f"{labels}\n{LINES[0]}\n".encode("gbk")))
+    loaded = read(write(tmp_path, "providers.csv", f"{labels}\n{LINES[0]},\n".encode("gbk")))
     assert loaded.problems.empty
     assert list(loaded.frame.columns) == [*PROVIDERS.column_names, "_row"]
     assert loaded.header("contract_amount") == "合同金额"

@@ -164,6 +164,13 @@ DEFECTS = {
     "bad_birth_date_1800s": ([("beneficiaries", 2, "id_number", helpers.id_number("360823", "18990101", 1))],
                              ("beneficiaries.csv", 4, "id_number", "bad_birth_date")),
     "bad_phone": ([("beneficiaries", 0, "phone", "12345")], ("beneficiaries.csv", 2, "phone", "bad_phone")),
+    # the GB 32100-2015 check character of 52360823MJ0000026D is D
+    "bad_credit_code": ([("providers", 1, "credit_code", "52360823MJ0000026E")],
+                        ("providers.csv", 3, "credit_code", "bad_credit_code")),
+    "credit_code_with_a_letter_it_never_uses": ([("providers", 1, "credit_code", "52360823MJ00000O6D")],
+                                                ("providers.csv", 3, "credit_code", "bad_credit_code")),
+    "credit_code_too_short": ([("providers", 0, "credit_code", "52360823MJ000001")],
+                              ("providers.csv", 2, "credit_code", "bad_credit_code")),
     # warnings
     "worker_overlap": ([("services", 1, "worker_id", "W02"), ("services", 1, "ordered_at", "2026-04-11 08:00:00"),
                         ("services", 1, "started_at", "2026-04-11 10:00:00"),
@@ -257,6 +264,24 @@ def test_references_check_rows_read_not_rows_used(tmp_path):
     validation = validate(tmp_path, tables)
     # ...but its services still find it: one problem, not one per service
     assert found(validation) == {("beneficiaries.csv", 2, "phone", "bad_phone")}
+
+
+def test_credit_codes_are_optional_read_in_capitals_and_reported_as_written(tmp_path):
+    tables = sample_tables()
+    plant(tables, "providers", 0, "credit_code", "52360823mj0000018j")  # typed in lower case: fine
+    plant(tables, "providers", 1, "credit_code", "")  # not known: fine
+    validation = validate(tmp_path, tables)
+    assert validation.ok and found(validation) == set()
+    assert validation.tables["providers"]["credit_code"].tolist() == ["52360823MJ0000018J", ""]
+    # with Chinese headers the report names the column as the clerk wrote it, at its Excel row
+    plant(tables, "providers", 1, "credit_code", "91350100M000100Y44")
+    write_region(tmp_path / "zh", tables, chinese_headers=True)
+    validation = validate_quarter(tmp_path / "zh", QUARTER)
+    problem = validation.problems.iloc[0]
+    assert (problem["file"], problem["row"], problem["column"], problem["rule"], problem["severity"]) == (
+        "providers.csv", 3, "统一社会信用代码", "bad_credit_code", "error")
+    assert "GB 32100" in problem["message"] and "check character" in problem["message_en"] and problem["action"]
+    assert len(validation.problems) == 1 and not validation.ok
 
 
 def test_region_yaml_problems_are_reported(tmp_path):

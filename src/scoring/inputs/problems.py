@@ -51,6 +51,7 @@ class Rule(StrEnum):
     BAD_ID_NUMBER = "bad_id_number"
     BAD_BIRTH_DATE = "bad_birth_date"
     BAD_PHONE = "bad_phone"
+    BAD_CREDIT_CODE = "bad_credit_code"  # 统一社会信用代码: shape or GB 32100-2015 check character
     DATE_ORDER = "date_order"  # contract_start <= contract_end, enrolled_on <= exited_on
     # region.yaml
     MISSING_REGION = "missing_region"

@@ -172,10 +172,28 @@ class Rules(_Strict):
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+class Publisher(_Strict):
+    """Where and under which identifiers the region's disclosure is published (region.yaml,
+    `publisher:`). Both are optional: the site address then comes from mkdocs.yml's `site_url`
+    (or the product's default), the ocid prefix from the product's default, which is plainly
+    not registered (`outputs.formats.UNREGISTERED_OCID_PREFIX`)."""
+
+    # the address the site is served at, e.g. https://mzj.example.gov.cn/gongkai/
+    site_url: str | None = Field(None, pattern=r"^https?://[A-Za-z0-9.-]+(:\d+)?(/[^\s?#]*)?$")
+    # the prefix Open Contracting Partnership assigned to the bureau: ocds- and 6 characters
+    ocid_prefix: str | None = Field(None, pattern=r"^ocds-[a-z0-9]{6}$")
+
+    @field_validator("site_url")
+    @classmethod
+    def _directory(cls, v: str | None) -> str | None:
+        return v if v is None or v.endswith("/") else v + "/"
+
+
 class RegionConfig(_Strict):
     name: str = Field(min_length=1)
     code: str = Field(pattern=r"^\d{6}$")
     rules: Rules = Rules()
+    publisher: Publisher = Publisher()
 
     @field_validator("code", mode="before")
     @classmethod
@@ -227,8 +245,9 @@ def load_region_config(region_dir: Path) -> tuple[RegionConfig | None, list[Prob
             f"{REGION_FILE} 应为键值对(name、code、rules)", f"{REGION_FILE} must be a mapping",
             "参照示例区域的 region.yaml 填写",
         )]
-    if data.get("rules") is None:
-        data.pop("rules", None)
+    for optional in ("rules", "publisher"):
+        if data.get(optional) is None:
+            data.pop(optional, None)
     try:
         return RegionConfig.model_validate(data), []
     except ValidationError as exc:

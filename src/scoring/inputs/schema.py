@@ -24,6 +24,7 @@ class Kind(StrEnum):
     CHOICE = "choice"
     ID_NUMBER = "id_number"  # 18-digit 居民身份证号, GB 11643 check digit
     PHONE = "phone"
+    CREDIT_CODE = "credit_code"  # 18-character 统一社会信用代码, GB 32100-2015 check character
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,9 @@ PROVIDERS = FileSpec(
         Column("contract_end", "合同结束日期", Kind.DATE),
         Column("contract_amount", "合同金额", Kind.MONEY),
         Column("contracted_beneficiaries", "合同服务人数", Kind.INT),
+        # an organization's code is public (it is printed on its registration certificate); the
+        # OCDS package identifies the provider by it
+        Column("credit_code", "统一社会信用代码", Kind.CREDIT_CODE, required=False),
     ),
 )
 

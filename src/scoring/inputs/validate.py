@@ -25,8 +25,8 @@ Decisions:
 Typed tables (what the scoring engine reads), keyed by `FileSpec.name`, canonical column names plus
 `_row`: DATE/DATETIME -> datetime64[ns] (NaT when optional and empty); MONEY -> object column of
 Decimal (cents); INT -> int64 ("Int64" when optional); NUMBER -> float64; CHOICE -> canonical code
-("" when optional and empty); TEXT/CODE/PHONE -> stripped str ("" when empty); ID_NUMBER -> stripped
-upper-case str; `_row` -> int64, the Excel row number.
+("" when optional and empty); TEXT/CODE/PHONE -> stripped str ("" when empty); ID_NUMBER and
+CREDIT_CODE -> stripped upper-case str; `_row` -> int64, the Excel row number.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from scoring.inputs.identity import check_id_numbers, check_phones
+from scoring.inputs.identity import check_credit_codes, check_id_numbers, check_phones
 from scoring.inputs.load import ROW, LoadedFile, column_array, load_input
 from scoring.inputs.months import Quarter
 from scoring.inputs.parsers import (
@@ -213,6 +213,10 @@ class _Input:
         if kind is Kind.PHONE:
             self.flag(Rule.BAD_PHONE, ~empty & ~check_phones(text), name, *_messages(Rule.BAD_PHONE, column))
             return text
+        if kind is Kind.CREDIT_CODE:
+            valid = check_credit_codes(text)
+            self.flag(Rule.BAD_CREDIT_CODE, ~empty & ~valid, name, *_messages(Rule.BAD_CREDIT_CODE, column))
+            return _upper(text)
         if kind is Kind.ID_NUMBER:
             valid, born = check_id_numbers(text)
             self.flag(Rule.BAD_ID_NUMBER, ~empty & ~valid, name, *_messages(Rule.BAD_ID_NUMBER, column))
@@ -600,6 +604,12 @@ def _messages(rule: Rule, column: Column) -> tuple[str, str, str]:
             "身份证号中的出生日期不成立(不存在、晚于今天或早于 1900 年)",
             "the birth date in the ID number is impossible (not a date, in the future, or before 1900)",
             "对照身份证核对号码的第 7–14 位(出生日期)",
+        ),
+        Rule.BAD_CREDIT_CODE: (
+            "统一社会信用代码不正确:应为 18 位数字或大写字母(不含 I、O、S、V、Z),"
+            "最后一位校验码要与前 17 位相符(GB 32100-2015)",
+            "not a valid 18-character unified social credit code (GB 32100-2015 check character)",
+            "对照该机构的登记证书或营业执照核对代码;不知道时可以留空",
         ),
         Rule.BAD_PHONE: (
             f"「{label}」格式不正确", f"{name} is not a mainland mobile or landline number",

@@ -46,6 +46,7 @@ err = Console(stderr=True)
 BUILD = Path("build")
 DATA = Path("data")
 SITE = Path("site")
+MKDOCS = Path("mkdocs.yml")  # the site's configuration: its address (site_url) names the OCDS files
 WORKSPACE = Workspace(BUILD)
 
 
@@ -289,7 +290,8 @@ def _publish_province(province_dir: Path, q: Quarter, revise: bool, reason: str 
     layers = [(region, WORKSPACE.validated(region.name, q), WORKSPACE.results(region.name, q),
                WORKSPACE.public(region.name, q)) for region in provinces.counties(province_dir)]
     with console.status(f"正在公布 {province_dir.name} {q} 各区县 …"):
-        outcomes, skipped = publish_province(province_dir, q, layers, SITE, revise=revise, reason=reason)
+        outcomes, skipped = publish_province(province_dir, q, layers, SITE, revise=revise, reason=reason,
+                                             site_url=site_builder.site_url(MKDOCS))
     changed = sum(o.status != "unchanged" for o in outcomes)
     console.print(f"已公布 {len(outcomes)} 个区县({changed} 个有变化)及全省汇总页 "
                   f"{SITE / 'disclosures' / 'provinces' / province_dir.name / f'{q}.md'}")
@@ -303,7 +305,8 @@ def _publish_province(province_dir: Path, q: Quarter, revise: bool, reason: str 
 def _publish(region_dir: Path, q: Quarter, revise: bool = False, reason: str | None = None):
     region = region_dir.name
     return publish_stage(region_dir, WORKSPACE.validated(region, q), WORKSPACE.results(region, q),
-                         WORKSPACE.public(region, q), SITE, revise=revise, reason=reason)
+                         WORKSPACE.public(region, q), SITE, revise=revise, reason=reason,
+                         site_url=site_builder.site_url(MKDOCS))
 
 
 @app.command()
@@ -365,7 +368,7 @@ def demo(
             summary.add_row(region_dir.name, str(q), str(errors), str(warnings), outcome)
     console.print(summary)
     console.print(f"结果表:{BUILD / 'results'};拨付计划:{BUILD / 'payments'};执行过的笔记本:{BUILD / 'notebooks'}")
-    build_site(Path("mkdocs.yml"), [data_dir], serve, port)
+    build_site(MKDOCS, [data_dir], serve, port)
     if not all_ok:
         raise typer.Exit(1)
 

@@ -138,13 +138,15 @@ def public_stage(data_dir: Path, validated_dir: Path, out_dir: Path, public_dir:
 
 
 def publish_stage(data_dir: Path, validated_dir: Path, out_dir: Path, public_dir: Path,
-                  site_dir: Path, revise: bool = False, reason: str | None = None) -> Outcome:
-    """Write the public layer, then publish the quarter from it into `site_dir`."""
+                  site_dir: Path, revise: bool = False, reason: str | None = None,
+                  site_url: str | None = None) -> Outcome:
+    """Write the public layer, then publish the quarter from it into `site_dir` (served at
+    `site_url`, mkdocs.yml's, unless the region's publisher settings name another)."""
     validated, results = scored_layers(data_dir, validated_dir, out_dir)
     earlier = published_views(Path(site_dir), results.record["region"], results.record["quarter"])
     write_public(validated, results, Path(public_dir), earlier)
     candidate = candidate_from_public(read_public(Path(public_dir), results))
-    return publish_many(Path(site_dir), [candidate], revise=revise, reason=reason)[0]
+    return publish_many(Path(site_dir), [candidate], revise=revise, reason=reason, site_url=site_url)[0]
 
 
 def band_edge_summary(scores) -> str:

@@ -8,18 +8,26 @@ always give the same bytes.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from functools import cache
+from importlib import resources
 from pathlib import Path
+from typing import Sequence
 
+import ocdsmerge
 import pandas as pd
 
+from scoring.engine.money import yuan
 from scoring.files import json_bytes, read_spreadsheet_csv, spreadsheet_csv
 from scoring.inputs.months import Quarter
 from scoring.inputs.rules import Rules
-from scoring.outputs.privacy import SECONDARY
-from scoring.outputs.public import PUBLIC_TABLES, TEXT_COLUMNS
+from scoring.outputs.privacy import SECONDARY, suppressed_text
+from scoring.outputs.public import HIDDEN, PUBLIC_TABLES, SMALL, SUPPRESSIBLE, TEXT_COLUMNS
 
-OCID_PREFIX = "ocds-scoring"  # placeholder prefix: a county registers its own with OCP
 def csv_bytes(table: pd.DataFrame) -> bytes:
     """A public table in the spreadsheet dialect; its text columns (names, ids) made inert."""
     return spreadsheet_csv(table, [c for c in table.columns if c in TEXT_COLUMNS])
@@ -34,83 +42,284 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _amount(text: str) -> float | None:
-    return float(Decimal(text)) if text not in ("", None) else None
+# OCDS -------------------------------------------------------------------------------------------
+#
+# The quarter's computed payments are a plan, published as contract milestones of type `payment`
+# (status `scheduled`); a `transactions` entry is written only for money actually paid (`paid`,
+# empty until finance records payments). Escort subsidies and care allowances go to escorts and
+# guardians, named as aggregate parties, never as persons. Each version of a quarter's release has
+# its own id, and a quarter's package keeps the releases of its earlier versions.
+#
+# Milestone `value` is not in OCDS 1.1.5's Milestone object; it is the field OCDS 1.2 adds for a
+# planned payment (open-contracting/standard#438). 1.1 allows additional fields, so the package
+# still validates against the 1.1.5 schema.
+
+OCDS_VERSION = "1.1"
+# OCP assigns prefixes of "ocds-" and 6 characters; this one is longer, so it can never be an
+# assigned one, and says what it is. A bureau registers its own and sets publisher.ocid_prefix.
+UNREGISTERED_OCID_PREFIX = "ocds-unregistered"
+# The site address when neither region.yaml (publisher.site_url) nor mkdocs.yml (site_url) gives
+# one: a name under example.com, which IANA reserves (RFC 2606), so no real site ever receives
+# the links; shaped like a bureau's disclosure address so that it is obvious what to put there.
+DEFAULT_SITE_URL = "https://mzj.example.com/gongkai/"
+LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+PACKAGE_FILE = "ocds.json"
+RECORD_FILE = "ocds-record.json"  # per region: every contract's releases and compiled release
+# The aggregate payees of the money that does not go to the provider: (payments column, party id
+# suffix, party name, milestone code, milestone title).
+_SUBSIDIES = (
+    ("escort_subsidy", "aggregate-escorts", "住院陪护人员(汇总)", "escortSubsidy", "住院陪护补贴"),
+    ("care_allowance", "aggregate-guardians", "护理补贴领取人(汇总)", "careAllowance", "护理补贴"),
+)
+_VERSIONED_ID = re.compile(r"-v(\d+)$")
 
 
-def ocds_package(tables: dict[str, pd.DataFrame], run: dict, published_at: str) -> dict:
-    """An OCDS 1.1 release package: one release per contract, with the quarter's payment to the
-    provider as an implementation transaction."""
+@dataclass(frozen=True)
+class OcdsSettings:
+    """Where a region's disclosure is served and the prefix of its ocids."""
+
+    site_url: str = DEFAULT_SITE_URL  # absolute, ending in "/"
+    ocid_prefix: str = UNREGISTERED_OCID_PREFIX
+
+    @classmethod
+    def resolve(cls, publisher: dict | None, site_url: str | None = None) -> "OcdsSettings":
+        """The region's own settings (region.yaml `publisher:`), else the site's address
+        (mkdocs.yml `site_url`), else the defaults."""
+        publisher = publisher or {}
+        address = publisher.get("site_url") or site_url or DEFAULT_SITE_URL
+        return cls(address if address.endswith("/") else address + "/",
+                   publisher.get("ocid_prefix") or UNREGISTERED_OCID_PREFIX)
+
+    def package_uri(self, region: str, quarter: str) -> str:
+        return f"{self.site_url}disclosures/{region}/{quarter}/{PACKAGE_FILE}"
+
+    def record_uri(self, region: str) -> str:
+        return f"{self.site_url}disclosures/{region}/{RECORD_FILE}"
+
+
+@dataclass(frozen=True)
+class PaidAmount:
+    """Money finance actually paid against a contract (one OCDS transaction). `payee` is
+    "supplier" or the payments column of an aggregate payee (escort_subsidy, care_allowance)."""
+
+    contract_id: str
+    transaction_id: str
+    paid_on: date
+    amount: Decimal
+    payee: str = "supplier"
+
+
+def ocds_amount(value: Decimal | str) -> float:
+    """An amount in yuan as OCDS writes it: a JSON number, rounded to the fen."""
+    return float(yuan(Decimal(value)))
+
+
+def _value(text: str) -> dict:
+    return {"amount": ocds_amount(text), "currency": "CNY"}
+
+
+def release_version(release: dict) -> int | None:
+    """The version a release belongs to (its id ends in -v<N>), None for an id without one."""
+    match = _VERSIONED_ID.search(str(release.get("id", "")))
+    return int(match.group(1)) if match else None
+
+
+def ocds_releases(tables: dict[str, pd.DataFrame], run: dict, published_at: str, version: int,
+                  settings: OcdsSettings, paid: Sequence[PaidAmount] = ()) -> list[dict]:
+    """Version `version` of the quarter's releases: one per contract, its planned payments as
+    milestones, and transactions only for `paid`."""
     region_code, region_name, quarter = run["region_code"], run["region_name"], run["quarter"]
+    q = Quarter.parse(quarter)
     buyer = {"id": f"CN-{region_code}", "name": f"{region_name}民政局"}
+    buyer_party = {**buyer, "roles": ["buyer", "payer"], "identifier": {
+        "scheme": "CN-ADMIN-DIVISION", "id": region_code, "legalName": buyer["name"]}}
     payments = tables["payments"].set_index("provider_id")
-    last_day = Quarter.parse(quarter).last_day.isoformat()
+    due = f"{q.last_day.isoformat()}T23:59:59+08:00"
     releases = []
     for contract in tables["contracts"].itertuples(index=False):
-        pay = payments.loc[contract.provider_id] if contract.provider_id in payments.index else None
+        ocid = f"{settings.ocid_prefix}-{region_code}-{contract.contract_id}"
         supplier = {"id": f"{region_code}-{contract.provider_id}", "name": contract.provider_name}
-        ocid = f"{OCID_PREFIX}-{region_code}-{contract.contract_id}"
-        implementation = {}
-        if pay is not None and _amount(pay["total_to_pay"]):
-            implementation = {"transactions": [{
-                "id": f"{contract.contract_id}-{quarter}", "date": f"{last_day}T00:00:00+08:00",
-                "value": {"amount": _amount(pay["total_to_pay"]), "currency": "CNY"},
-                "payer": buyer, "payee": supplier,
-            }]}
+        supplier_party = {**supplier, "roles": ["supplier", "payee"]}
+        credit_code = getattr(contract, "credit_code", "")
+        if credit_code:
+            supplier_party["identifier"] = {"scheme": "CN-USCI", "id": credit_code,
+                                            "legalName": contract.provider_name}
+        parties, milestones = [buyer_party, supplier_party], []
+        payees = {"supplier": supplier}
+        if contract.provider_id in payments.index:
+            pay = payments.loc[contract.provider_id]
+            held = pay["status"] == "held"
+            milestones.append({
+                "id": f"{quarter}-service-fee", "type": "payment", "code": "serviceFee",
+                "title": f"{q.label}服务费", "status": "scheduled", "dueDate": due,
+                "value": _value(pay["release"]),
+                "description": (f"按{q.label}考核结果计划拨付给服务机构,尚未支付"
+                                + (f";暂缓拨付:{pay['reason']}" if held else "")
+                                + (f";暂扣及扣减 {pay['withheld']} 元" if Decimal(pay["withheld"] or 0) else "")
+                                + "。"),
+            })
+            for column, suffix, name, code, title in _SUBSIDIES:
+                if pay[column] == "":
+                    continue  # the region's rules do not pay it
+                payee = {"id": f"{region_code}-{suffix}", "name": name}
+                payees[column] = payee
+                parties.append({**payee, "roles": ["payee"]})
+                milestones.append({
+                    "id": f"{quarter}-{suffix.removeprefix('aggregate-')}", "type": "payment",
+                    "code": code, "title": f"{q.label}{title}", "status": "scheduled",
+                    "dueDate": due, "value": _value(pay[column]),
+                    "description": f"计划发放给「{name}」(参与方 {payee['id']}),不付给服务机构;尚未支付。",
+                })
+        transactions = [{
+            "id": p.transaction_id, "date": f"{p.paid_on.isoformat()}T00:00:00+08:00",
+            "value": _value(p.amount), "payer": buyer, "payee": payees[p.payee],
+        } for p in paid if p.contract_id == contract.contract_id]
         releases.append({
-            "ocid": ocid, "id": f"{ocid}-{quarter}", "date": published_at,
-            "tag": ["contract", "implementation"] if implementation else ["contract"],
+            "ocid": ocid, "id": f"{ocid}-{quarter}-v{version}", "date": published_at,
+            "tag": (["contract"] if version == 1 else ["contractUpdate"])
+                   + (["implementation"] if transactions else []),
             "initiationType": "tender", "language": "zh",
             "buyer": buyer,
-            "parties": [{**buyer, "roles": ["buyer", "payer"]},
-                        {**supplier, "roles": ["supplier", "payee"]}],
+            "parties": parties,
             "awards": [{"id": contract.contract_id, "status": "active", "suppliers": [supplier]}],
             "contracts": [{
                 "id": contract.contract_id, "awardID": contract.contract_id, "status": "active",
                 "title": f"{region_name}服务类社会救助购买服务合同",
                 "period": {"startDate": f"{contract.contract_start}T00:00:00+08:00",
                            "endDate": f"{contract.contract_end}T23:59:59+08:00"},
-                "value": {"amount": _amount(contract.contract_amount), "currency": "CNY"},
-                **({"implementation": implementation} if implementation else {}),
+                "value": _value(contract.contract_amount),
+                **({"milestones": milestones} if milestones else {}),
+                **({"implementation": {"transactions": transactions}} if transactions else {}),
             }],
         })
+    return releases
+
+
+def _publisher(run: dict) -> dict:
+    return {"name": f"{run['region_name']}民政局", "scheme": "CN-ADMIN-DIVISION", "uid": run["region_code"]}
+
+
+def ocds_package(tables: dict[str, pd.DataFrame], run: dict, published_at: str, *,
+                 version: int = 1, settings: OcdsSettings = OcdsSettings(),
+                 earlier: Sequence[dict] = (), paid: Sequence[PaidAmount] = ()) -> dict:
+    """The quarter's OCDS 1.1 release package as published with version `version`: the releases
+    of the earlier versions (`earlier`, as they were published) and this version's."""
     return {
-        "uri": "ocds.json", "version": "1.1", "publishedDate": published_at,
-        "publisher": {"name": f"{region_name}民政局", "scheme": "CN-ADMIN-DIVISION", "uid": region_code},
-        "license": "https://creativecommons.org/licenses/by/4.0/",
-        "releases": releases,
+        "uri": settings.package_uri(run["region"], run["quarter"]), "version": OCDS_VERSION,
+        "publishedDate": published_at, "publisher": _publisher(run), "license": LICENSE,
+        "releases": [*earlier, *ocds_releases(tables, run, published_at, version, settings, paid)],
     }
 
 
+def earlier_releases(package: dict | None, version: int) -> list[dict]:
+    """The releases of a published package that belong to versions before `version`. Releases of
+    a package written before versions had their own ids (no -v<N>) are not carried over: they stay
+    readable in the archived version."""
+    releases = (package or {}).get("releases", [])
+    return [r for r in releases if (v := release_version(r)) is not None and v < version]
+
+
+def record_package(packages: Sequence[dict], run: dict, settings: OcdsSettings) -> dict:
+    """The region's OCDS record package: for every ocid, its releases in every published quarter
+    package (linked by URL) and the compiled release (ocdsmerge, with the OCDS 1.1.5 schema
+    shipped with the product: it never fetches one)."""
+    releases: dict[str, list[tuple[str, dict]]] = {}
+    for package in packages:
+        for release in package["releases"]:
+            releases.setdefault(release["ocid"], []).append((package["uri"], release))
+    records = []
+    for ocid in sorted(releases):
+        ordered = sorted(releases[ocid], key=lambda pair: (pair[1]["date"], pair[1]["id"]))
+        records.append({
+            "ocid": ocid,
+            "releases": [{"url": f"{uri}#{r['id']}", "date": r["date"], "tag": r["tag"]}
+                         for uri, r in ordered],
+            "compiledRelease": _merger().create_compiled_release([r for _, r in ordered]),
+        })
+    return {
+        "uri": settings.record_uri(run["region"]), "version": OCDS_VERSION,
+        "publishedDate": max((p["publishedDate"] for p in packages), default=""),
+        "publisher": _publisher(run), "license": LICENSE,
+        "packages": sorted({p["uri"] for p in packages}),
+        "records": records,
+    }
+
+
+@cache
+def release_schema() -> dict:
+    """The OCDS 1.1.5 release schema shipped with the product (schemas/README.md)."""
+    return json.loads(resources.files("scoring.outputs").joinpath("schemas/ocds-1.1.5-release-schema.json")
+                      .read_text(encoding="utf-8"))
+
+
+@cache
+def _merger() -> ocdsmerge.Merger:
+    return ocdsmerge.Merger(schema=release_schema())
+
+
+# Frictionless ------------------------------------------------------------------------------------
+#
+# Data Package v2 (datapackage.org): its Table Schema lets each field declare its own missing
+# values, so "<5" and "x" are declared only on the counts that can hold them (SUPPRESSIBLE), and
+# every other column accepts only the empty cell. frictionless-py 5 reads these profiles and
+# field-level missingValues (tests/test_frictionless.py runs it on every published package).
+_PROFILES = "https://datapackage.org/profiles/2.0/"
+
+
+def marker_meanings(threshold: int) -> dict[str, tuple[str, str]]:
+    """Each suppression marker: (the text in the cell, what it means, in Chinese)."""
+    return {
+        SMALL: (suppressed_text(threshold),
+                f"「{suppressed_text(threshold)}」表示 1 至 {threshold - 1} 人:少于公开阈值 {threshold},"
+                "为保护个人信息不公布确切人数"),
+        HIDDEN: (SECONDARY, f"「{SECONDARY}」表示为防止由合计或其他已公布的数推算出小于 {threshold} 的人数而隐藏"
+                            "(二次隐藏),实际可能是任何人数"),
+    }
+
+
+def _field(table: str, column: str, title: str, kind: str, text: str, threshold: int) -> dict:
+    markers = SUPPRESSIBLE.get(table, {}).get(column, ()) if threshold > 1 else ()
+    meanings = marker_meanings(threshold)
+    description = ";".join([*([text] if text else []), *(meanings[m][1] for m in markers)])
+    return {"name": column, "title": title, "type": kind,
+            **({"description": description} if description else {}),
+            **({"missingValues": ["", *(meanings[m][0] for m in markers)]} if markers else {})}
+
+
 def datapackage(files: dict[str, bytes], run: dict, threshold: int) -> dict:
-    """A Frictionless data package describing the quarter's CSV files."""
+    """A Frictionless data package (v2) describing the quarter's CSV files."""
     resources = []
     for name, spec in PUBLIC_TABLES.items():
         path = f"{name}.csv"
         resources.append({
+            "$schema": f"{_PROFILES}dataresource.json",
             "name": name, "title": spec["title"], "path": path, "format": "csv",
-            "mediatype": "text/csv", "encoding": "utf-8-sig",
+            # IANA's name; the files start with a byte-order mark, which UTF-8 readers skip
+            "mediatype": "text/csv", "encoding": "utf-8",
             "hash": f"sha256:{sha256(files[path])}", "bytes": len(files[path]),
             "schema": {
-                "missingValues": ["", f"<{threshold}", SECONDARY],
-                "fields": [{"name": column, "title": title, "type": kind,
-                            **({"description": text} if text else {})}
+                "$schema": f"{_PROFILES}tableschema.json",
+                "missingValues": [""],
+                "fields": [_field(name, column, title, kind, text, threshold)
                            for column, (title, kind, text) in spec["columns"].items()],
                 **({"primaryKey": ["provider_id"]} if "provider_id" in spec["columns"] else {}),
             },
         })
     return {
+        "$schema": f"{_PROFILES}datapackage.json",
         "name": f"{run['region']}-{run['quarter']}".lower(),
         "title": f"{run['region_name']} {Quarter.parse(run['quarter']).label} 服务类社会救助绩效评价公示数据",
-        "licenses": [{"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/"}],
+        "licenses": [{"name": "CC-BY-4.0", "path": LICENSE}],
         "resources": resources,
     }
 
 
-def public_files(tables: dict[str, pd.DataFrame], run: dict, rules: Rules,
-                 published_at: str) -> dict[str, bytes]:
+def public_files(tables: dict[str, pd.DataFrame], run: dict, rules: Rules, published_at: str, *,
+                 version: int = 1, settings: OcdsSettings = OcdsSettings(),
+                 earlier: Sequence[dict] = (), paid: Sequence[PaidAmount] = ()) -> dict[str, bytes]:
+    """Every public file of version `version` of a quarter, as bytes."""
     files = {f"{name}.csv": csv_bytes(table) for name, table in tables.items()}
-    files["ocds.json"] = json_bytes(ocds_package(tables, run, published_at))
+    files[PACKAGE_FILE] = json_bytes(ocds_package(tables, run, published_at, version=version,
+                                                  settings=settings, earlier=earlier, paid=paid))
     files["datapackage.json"] = json_bytes(datapackage(files, run, rules.suppress_below))
     return files
-

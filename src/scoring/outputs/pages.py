@@ -28,7 +28,7 @@ from scoring.inputs.months import Quarter
 from scoring.inputs.rules import Rules
 from scoring.inputs.schema import GRADES
 from scoring.outputs import charts
-from scoring.outputs.formats import read_public_csv
+from scoring.outputs.formats import RECORD_FILE, read_public_csv
 from scoring.outputs.public import PUBLIC_TABLES
 from scoring.outputs.store import MANIFEST, PROVINCES, read_manifest, write_file
 
@@ -139,6 +139,12 @@ class Region:
     @property
     def title(self) -> str:
         return self.latest.manifest["region_name"]
+
+    @property
+    def record(self) -> dict | None:
+        """The region's OCDS record package (name and size), when one is published."""
+        path = self.latest.path.parent / RECORD_FILE
+        return {"name": RECORD_FILE, "bytes": path.stat().st_size} if path.is_file() else None
 
 
 def published_regions(root: Path) -> list[Region]:

@@ -51,13 +51,13 @@ PUBLIC_TABLES: dict[str, dict] = {
         "columns": {
             "provider_id": ("机构编号", "string", "ALL 为全部机构合计"),
             "provider_name": ("服务机构", "string", ""),
-            "surveys": ("回访数", "integer", "少于公开阈值显示为 <5;为防推算而隐藏的显示为 x"),
-            "satisfied": ("满意数", "integer", "少于公开阈值显示为 <5;为防推算而隐藏的显示为 x"),
+            "surveys": ("回访数", "integer", ""),
+            "satisfied": ("满意数", "integer", ""),
             "rate": ("满意率(%)", "number", "回访数或满意数被隐藏时不公布"),
             "ci_low": ("Wilson 95%区间下限(%)", "number", ""),
             "ci_high": ("Wilson 95%区间上限(%)", "number", ""),
             "small_sample": ("样本不足", "boolean", "回访数少于规则 min_surveys;回访数被隐藏时不公布"),
-            **{f"n{i}": (f"{i}分人数", "integer", "5 = 非常满意;少于公开阈值显示为 <5;为防推算而隐藏的显示为 x")
+            **{f"n{i}": (f"{i}分人数", "integer", "5 = 非常满意")
                for i in range(1, 6)},
         },
     },
@@ -116,7 +116,8 @@ PUBLIC_TABLES: dict[str, dict] = {
             "contract_start": ("合同开始日期", "date", ""),
             "contract_end": ("合同结束日期", "date", ""),
             "contract_amount": ("合同金额(元)", "number", ""),
-            "contracted_beneficiaries": ("合同服务人数", "integer", "少于公开阈值显示为 <5;为防推算而隐藏的显示为 x"),
+            "contracted_beneficiaries": ("合同服务人数", "integer", ""),
+            "credit_code": ("统一社会信用代码", "string", "服务机构的统一社会信用代码(GB 32100-2015);未填报时为空"),
         },
     },
     "catalog": {
@@ -131,8 +132,17 @@ PUBLIC_TABLES: dict[str, dict] = {
         },
     },
 }
+# The columns that may hold a marker instead of a count of people: SMALL ("<5" for the default
+# threshold: 1 to threshold - 1, primary suppression) and SECONDARY ("x": hidden so that a small
+# count cannot be worked out from the others). No other public column ever holds one.
+SMALL, HIDDEN = "small", "secondary"
+SUPPRESSIBLE: dict[str, dict[str, tuple[str, ...]]] = {
+    "satisfaction": {c: (SMALL, HIDDEN) for c in ("surveys", "satisfied", *(f"n{i}" for i in range(1, 6)))},
+    "spending": {"avg_beneficiaries": (SMALL,)},
+    "contracts": {"contracted_beneficiaries": (SMALL,)},  # no totals published: nothing to recover
+}
 TEXT_COLUMNS = {"provider_id", "provider_name", "contract_id", "reason", "item_code", "category",
-                "name", "unit"}
+                "name", "unit", "credit_code"}
 RESULT_NAMES = ("scores", "satisfaction", "payments", "spending")
 
 
@@ -344,6 +354,8 @@ def _public_contracts(providers: pd.DataFrame, threshold: int) -> pd.DataFrame:
         "contract_end": _text_of(table["contract_end"], "date").to_numpy(),
         "contract_amount": _text_of(table["contract_amount"], "money").to_numpy(),
         "contracted_beneficiaries": apply_mask(counts, hidden, threshold)["contracted_beneficiaries"].to_numpy(),
+        "credit_code": _text_of(table["credit_code"], "text").to_numpy() if "credit_code" in table
+        else [""] * len(table),
     })
 
 

@@ -2,7 +2,7 @@
 
 `build/public/<region>/<quarter>/` holds the public tables as the public CSV files (no personal
 column, small counts suppressed; `public.public_tables`) and `public.json`: the run record the
-tables were made from (region, quarter, inputs, rules), the sha256 of the result tables and of
+tables were made from (region, quarter, inputs, rules), the region's publisher settings, the sha256 of the result tables and of
 every public file. `scoring publish` writes it from the results layer, then publishes from it;
 the checks of what may be published run on this layer, before anything is written to `site/`.
 A publication refuses a public layer that is missing or was made from other results.
@@ -58,8 +58,11 @@ def write_public(validated: ValidatedLayer, results: ResultsLayer, out_dir: Path
                                    validated.table("providers"), validated.table("catalog"),
                                    results.rules, earlier)
     files = {f"{name}.csv": csv_bytes(table) for name, table in tables.items()}
+    config = validated.config
     record = {
         "layer": "public", "run": {key: results.record[key] for key in RUN_KEYS},
+        # where and under which ocid prefix the region publishes (region.yaml `publisher:`)
+        "publisher": config.publisher.model_dump(mode="json") if config else {},
         "results": results.hashes(), "results_fingerprint": digest(results.hashes()),
         "files": {name: sha256(data) for name, data in files.items()},
         # small counts shown as "x": the publication's audit checks them too (never published)

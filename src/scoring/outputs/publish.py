@@ -1,10 +1,13 @@
 """Publishing a quarter: the public record under `site/disclosures/<region>/<quarter>/`.
 
 A published quarter is its public tables (CSV without personal data, small counts suppressed), an
-OCDS release package of its contracts and payments, a Frictionless `datapackage.json`, and a
+OCDS release package of its contracts and planned payments (with the releases of its earlier
+versions), a Frictionless `datapackage.json`, and a
 `manifest.json` (sha256 of every input, result and output, the rules and their fingerprint, the
-code version, the publication time and the revision history). Pages are rendered from these files
-only (`pages`), so they are deterministic.
+code version, the publication time and the revision history). Each region also has an OCDS record package,
+`<region>/ocds-record.json`: every contract's releases in every quarter and its compiled release,
+rebuilt whenever one of the region's quarters changes. Pages are rendered from these files only
+(`pages`), so they are deterministic.
 
 The public record never changes silently:
 
@@ -21,6 +24,7 @@ The public record never changes silently:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -34,7 +38,17 @@ from scoring.files import json_bytes
 from scoring.inputs.layer import read_validated
 from scoring.inputs.rules import Rules
 from scoring.outputs.disclosure import AuditGap, View, audit
-from scoring.outputs.formats import csv_bytes, public_files, read_public_csv, sha256
+from scoring.outputs.formats import (
+    PACKAGE_FILE,
+    RECORD_FILE,
+    OcdsSettings,
+    csv_bytes,
+    earlier_releases,
+    public_files,
+    read_public_csv,
+    record_package,
+    sha256,
+)
 from scoring.outputs.pages import render_pages
 from scoring.outputs.public_layer import PublicLayer, read_public, write_public
 from scoring.outputs.results import read_results
@@ -70,12 +84,13 @@ class Candidate:
     tables: dict[str, pd.DataFrame]
     results: dict[str, str]  # sha256 of the result files it was made from
     small_hidden: frozenset = frozenset()  # small counts shown as "x" (the audit checks them)
+    publisher: dict = field(default_factory=dict)  # region.yaml `publisher:` (site_url, ocid_prefix)
 
 
 def candidate_from_public(public: PublicLayer) -> Candidate:
     """A quarter ready to publish: its public layer (tables, rules and the run they came from)."""
     return Candidate(public.run, public.rules, public.tables, public.record["results"],
-                     public.small_hidden)
+                     public.small_hidden, public.record.get("publisher") or {})
 
 
 def published_views(site_dir: Path, region: str, quarter: str) -> list[View]:
@@ -116,11 +131,12 @@ def audit_candidate(candidate: Candidate, earlier: list[View]) -> None:
 
 def publish_many(site_dir: Path, candidates: list[Candidate], revise: bool = False,
                  reason: str | None = None, now: str | None = None,
-                 province: dict | None = None) -> list[Outcome]:
+                 province: dict | None = None, site_url: str | None = None) -> list[Outcome]:
     """Publish several quarters in one atomic step (all or none). Quarters whose public files are
     unchanged are left alone; if all are (and the province record, if any, is too), nothing is
     written at all. `province` ({"slug", "name", "quarter", "counties"}) records which counties
-    make up a province's quarter, for its overview page."""
+    make up a province's quarter, for its overview page. `site_url` is the site's address
+    (mkdocs.yml); a region's own publisher.site_url comes first."""
     store = Store(site_dir)
     current = store.current()
     # one moment for the whole publication: the files of a new quarter carry it, and so does its
@@ -135,11 +151,16 @@ def publish_many(site_dir: Path, candidates: list[Candidate], revise: bool = Fal
         run = candidate.run
         quarter_dir = (current / run["region"] / run["quarter"]) if current else None
         previous = read_manifest(quarter_dir) if quarter_dir else None
+        settings = OcdsSettings.resolve(candidate.publisher, site_url)
+        package = _read_json(quarter_dir / PACKAGE_FILE) if previous else None
         published_at = previous["published_at"] if previous else moment
-        files = public_files(candidate.tables, run, candidate.rules, published_at)
+        version = previous["version"] if previous else 1
+        # the files as this version would be if the results had not changed: same version, same time
+        files = public_files(candidate.tables, run, candidate.rules, published_at, version=version,
+                             settings=settings, earlier=earlier_releases(package, version))
         outputs = {name: sha256(data) for name, data in files.items()}
         if previous and previous["outputs"] == outputs:
-            plans.append((candidate, None, previous, Outcome(
+            plans.append((candidate, None, previous, None, Outcome(
                 run["region"], run["quarter"], "unchanged", previous["version"],
                 store.link / run["region"] / run["quarter"])))
             continue
@@ -155,21 +176,25 @@ def publish_many(site_dir: Path, candidates: list[Candidate], revise: bool = Fal
             raise Refusal(Code.REVISION_WITHOUT_REASON, "更正必须说明原因。",
                           "请加 --reason \"更正原因\"。 (--revise needs --reason.)")
         audit_candidate(candidate, published_views(site_dir, run["region"], run["quarter"]))
-        plans.append((candidate, files, previous, None))
+        plans.append((candidate, files, previous, (settings, package), None))
     province_same = province is None or (
         current is not None and (current / province_file).is_file()
         and (current / province_file).read_bytes() == province_bytes)
     if all(outcome is not None for *_, outcome in plans) and province_same:
         return [outcome for *_, outcome in plans]
 
-    outcomes = []
+    outcomes, records = [], {}
     with store.transaction() as generation:
-        for candidate, files, previous, outcome in plans:
+        for candidate, files, previous, published, outcome in plans:
             if outcome is not None:
                 outcomes.append(outcome)
                 continue
             outcomes.append(_write_quarter(generation, candidate, files, previous, moment,
-                                           (reason or "").strip()))
+                                           (reason or "").strip(), *published))
+            records[candidate.run["region"]] = (candidate.run, published[0])
+        for region, (run, settings) in sorted(records.items()):
+            write_file(generation / region / RECORD_FILE,
+                       json_bytes(region_record(generation / region, run, settings)))
         if province is not None:
             write_file(generation / province_file, province_bytes)
         render_pages(generation, regions={o.region for o in outcomes if o.status != "unchanged"})
@@ -178,8 +203,25 @@ def publish_many(site_dir: Path, candidates: list[Candidate], revise: bool = Fal
     return outcomes
 
 
+def _read_json(path: Path) -> dict | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def region_record(region_dir: Path, run: dict, settings: OcdsSettings) -> dict:
+    """The region's OCDS record package, from the release package of every published quarter.
+    Packages written before releases had their own ids per version (their `uri` is not an
+    address) are left out: republish those quarters with --revise to include them."""
+    packages = []
+    for quarter_dir in sorted(p for p in region_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        package = _read_json(quarter_dir / PACKAGE_FILE)
+        if package and str(package.get("uri", "")).startswith(("https://", "http://")):
+            packages.append(package)
+    return record_package(packages, run, settings)
+
+
 def _write_quarter(generation: Path, candidate: Candidate, files: dict[str, bytes],
-                   previous: dict | None, moment: str, reason: str) -> Outcome:
+                   previous: dict | None, moment: str, reason: str, settings: OcdsSettings,
+                   package: dict | None) -> Outcome:
     run = candidate.run
     quarter_dir = generation / run["region"] / run["quarter"]
     version, history, changes = 1, [], []
@@ -192,7 +234,9 @@ def _write_quarter(generation: Path, candidate: Candidate, files: dict[str, byte
                 os.rename(entry, archive / entry.name)
         history = previous.get("history", [])
         changes = describe_changes(archive, candidate.tables)
-        files = public_files(candidate.tables, run, candidate.rules, moment)
+        # the new version's own releases, after the releases of every earlier version
+        files = public_files(candidate.tables, run, candidate.rules, moment, version=version,
+                             settings=settings, earlier=earlier_releases(package, version))
     history = [*history, {"version": version, "published_at": moment,
                           "reason": reason if previous else "", "changes": changes}]
     for name, data in files.items():
@@ -255,8 +299,8 @@ def province_name(province_dir: Path) -> str:
 
 
 def publish_province(province_dir: Path, quarter, layers: list[tuple[Path, Path, Path, Path]],
-                     site_dir: Path, revise: bool = False,
-                     reason: str | None = None) -> tuple[list[Outcome], list[str]]:
+                     site_dir: Path, revise: bool = False, reason: str | None = None,
+                     site_url: str | None = None) -> tuple[list[Outcome], list[str]]:
     """Publish every scored county of a province and its overview page in one atomic step.
     `layers` holds (county directory, validated, results and public layer) for each county; the
     public layers are written first. Counties that cannot be published (errors, not scored,
@@ -276,4 +320,5 @@ def publish_province(province_dir: Path, quarter, layers: list[tuple[Path, Path,
                       f"{Path(province_dir).name} {quarter} 没有可以公布的县:" + ";".join(skipped))
     province = {"slug": Path(province_dir).name, "name": province_name(province_dir),
                 "quarter": str(quarter), "counties": sorted(c.run["region"] for c in candidates)}
-    return publish_many(site_dir, candidates, revise=revise, reason=reason, province=province), skipped
+    return publish_many(site_dir, candidates, revise=revise, reason=reason, province=province,
+                        site_url=site_url), skipped

@@ -75,6 +75,16 @@ def _same_pages(old: Path, new: Path) -> bool:
     return pages(old) == pages(new)
 
 
+def site_url(config: Path) -> str | None:
+    """The address the site is served at (`site_url` in mkdocs.yml), or None when not given; the
+    OCDS packages' URIs are made from it."""
+    config = Path(config)
+    if not config.is_file():
+        return None
+    settings = yaml.load(config.read_text(encoding="utf-8"), Loader=yaml.BaseLoader) or {}
+    return settings.get("site_url") or None
+
+
 def config_paths(config: Path) -> tuple[Path, Path]:
     """docs_dir and site_dir of an mkdocs.yml, resolved against its folder."""
     config = Path(config)
@@ -120,6 +130,8 @@ REFERENCE = re.compile(r"""(?:href|src)\s*=\s*["']([^"'#?]*)""", re.IGNORECASE)
 EXTERNAL_LOAD = re.compile(
     r"""<(?:script|img|iframe|link|source|video|audio)\b[^>]*\b(?:src|href)\s*=\s*["'](?:https?:)?//""",
     re.IGNORECASE)
+# The page's own address (mkdocs writes it from site_url): it names the page, it loads nothing.
+CANONICAL = re.compile(r"""<link\b[^>]*\brel\s*=\s*["']canonical["']""", re.IGNORECASE)
 
 
 def check_links(site_dir: Path) -> list[str]:
@@ -132,6 +144,8 @@ def check_links(site_dir: Path) -> list[str]:
         text = page.read_text(encoding="utf-8")
         where = page.relative_to(site_dir).as_posix()
         for match in EXTERNAL_LOAD.finditer(text):
+            if CANONICAL.match(match.group(0)):
+                continue
             problems.append(f"{where}: 外部资源 {match.group(0)[:80]}")
         for target in REFERENCE.findall(text):
             if not target or re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE) or target.startswith("//"):
