@@ -132,3 +132,12 @@ def test_a_name_that_is_also_a_public_place_name_is_not_a_leak():
     roster.allow(["石林彝族自治县民政局"])
     assert scan_text("石林彝族自治县 2026年第二季度", roster) == []
     assert [f.kind for f in scan_text("服务对象 吴霞春", roster)] == ["姓名"]
+
+
+def test_a_providers_credit_code_that_looks_like_an_id_number_is_not_a_leak():
+    # 523608194503170092 is a valid 统一社会信用代码 (GB 32100) and, all digits, passes the
+    # 居民身份证号 check too (born 1945-03-17). A provider's code is public by law.
+    code = "523608194503170092"
+    line = f'{{"identifier": {{"scheme": "CN-USCI", "id": "{code}"}}}}'
+    assert [f.kind for f in scan_text(line, Roster())] == ["身份证号"]
+    assert scan_text(line, Roster(public_codes={code})) == []

@@ -114,6 +114,8 @@ class Roster:
     tokens: set[str] = field(default_factory=set)  # beneficiary ids, worker ids, id numbers, phones
     kinds: dict[str, str] = field(default_factory=dict)  # string -> what it is
     allowed: set[str] = field(default_factory=set)  # names dropped because they are public words
+    # providers' 统一社会信用代码: public by law; an all-digit one can pass the 身份证号 check too
+    public_codes: set[str] = field(default_factory=set)
 
     def add_text(self, values: Iterable[str], kind: str, shortest: int = 2) -> None:
         for value in values:
@@ -162,6 +164,8 @@ def roster_from_data(data_roots: Iterable[Path]) -> Roster:
                 table = load_input(region_dir, FILES[spec]).frame
                 if table is not None:
                     public += [v for c in columns if c in table for v in table[c].unique()]
+                if table is not None and spec == "providers" and "credit_code" in table:
+                    roster.public_codes |= {str(v).strip().upper() for v in table["credit_code"] if str(v).strip()}
             people = load_input(region_dir, FILES["beneficiaries"]).frame
             if people is not None and "township" in people:
                 public += list(people["township"].unique())
@@ -213,7 +217,7 @@ def scan_text(text: str, roster: Roster, path: str = "") -> list[Finding]:
     lengths = roster.name_lengths
     for number, line in enumerate(text.splitlines(), start=1):
         for match in ID_NUMBER.finditer(line):
-            if is_valid_id_number(match.group(0)):
+            if is_valid_id_number(match.group(0)) and match.group(0).upper() not in roster.public_codes:
                 findings.append(Finding(path, number, "身份证号", match.group(0)))
         for match in PHONE.finditer(line):
             findings.append(Finding(path, number, "电话号码", match.group(0)))
