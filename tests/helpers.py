@@ -94,10 +94,13 @@ def sample_tables() -> dict[str, pd.DataFrame]:
         ("I002", "2026-05-31", "马埠镇", "R0007", "poor", "50.00"),
         ("I003", "2026-07-05", "水边镇", "R0003", "pass", "0"),
     ]
+    paid = [  # what finance paid (optional file): one voucher so far
+        ("HT-2026-001", "2026-07-20", "28000.00", "PZ2026Q2-001"),
+    ]
     rows = {
         "providers": providers, "catalog": catalog, "beneficiaries": beneficiaries,
         "services": services, "surveys": surveys, "complaints": complaints,
-        "inspections": inspections,
+        "inspections": inspections, "paid": paid,
     }
     return {
         name: pd.DataFrame(data, columns=FILES[name].column_names, dtype=object)

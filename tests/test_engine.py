@@ -287,3 +287,31 @@ def test_volume_counts_months_with_enough_visits(visits, expected):
     tables["services"] = typed.concat(april.head(min(visits, 3)), extra, rest)
     # June and May met; April met only with >= 3 visits
     assert run(tables).scores.loc[0, "volume_score"] == expected
+
+
+def test_planned_against_paid_worked_by_hand():
+    # Four contracts: planned 1000.00 paid in two vouchers (600 + 400); planned 500.00 paid 370.00
+    # (130.00 short); held with nothing paid; planned 200.00 paid 250.00 (50.00 to recover).
+    from decimal import Decimal as D
+
+    from scoring.engine.paid import paid_table
+
+    payments = pd.DataFrame({
+        "provider_id": ["A", "B", "C", "E"], "provider_name": ["甲", "乙", "丙", "戊"],
+        "contract_id": ["H1", "H2", "H3", "H5"],
+        "total_to_pay": [D("1000.00"), D("500.00"), D("0.00"), D("200.00")],
+        "status": ["", "", "held", ""], "reason": ["", "", "本季度没有回访", ""]})
+    vouchers = pd.DataFrame({
+        "contract_id": ["H1", "H2", "H1", "H5"],
+        "paid_on": pd.to_datetime(["2026-10-20", "2026-10-21", "2026-11-02", "2026-10-20"]),
+        "amount": [D("600.00"), D("370.00"), D("400.00"), D("250.00")], "voucher_no": ["1", "2", "3", "4"]})
+    table = paid_table(payments, vouchers).set_index("contract_id")
+    assert table.loc["H1", ["paid", "difference", "vouchers", "last_paid_on", "status"]].tolist() == [
+        D("1000.00"), D("0.00"), 2, "2026-11-02", "paid"]
+    assert table.loc["H2", ["paid", "difference", "status"]].tolist() == [D("370.00"), D("-130.00"), "part_paid"]
+    assert "尚差 130.00 元" in table.at["H2", "reason"]
+    assert table.loc["H3", ["paid", "vouchers", "last_paid_on", "status"]].tolist() == [D("0.00"), 0, "", "held"]
+    assert table.at["H3", "reason"] == "暂缓拨付:本季度没有回访"
+    assert table.loc["H5", ["difference", "status"]].tolist() == [D("50.00"), "overpaid"]
+    nothing = paid_table(payments, None)
+    assert set(nothing["status"]) == {"planned", "held"} and all(nothing["paid"] == D("0.00"))

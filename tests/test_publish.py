@@ -73,7 +73,7 @@ def test_publish_writes_public_tables_and_a_manifest(published):
     quarter_dir = site / "disclosures" / "county" / Q
     manifest = json.loads((quarter_dir / "manifest.json").read_text(encoding="utf-8"))
     run = json.loads((results / "run.json").read_text(encoding="utf-8"))
-    assert manifest["inputs"] == run["inputs"] and len(manifest["inputs"]) == 8
+    assert manifest["inputs"] == run["inputs"] and len(manifest["inputs"]) == 9  # region.yaml + 8 files
     assert manifest["rules_fingerprint"] == run["rules_fingerprint"]
     assert manifest["code_version"] and manifest["published_at"]
     # workbook.published_status reads "results": the hashes of build/results' tables

@@ -43,7 +43,7 @@ def test_clean_region_has_no_problems_and_every_row_is_used(region):
     a = validation.accounting
     assert list(a.columns) == ACCOUNTING_COLUMNS
     assert a["file"].tolist() == ["providers.csv", "catalog.csv", "beneficiaries.csv", SERVICES,
-                                  SURVEYS, COMPLAINTS, INSPECTIONS]
+                                  SURVEYS, COMPLAINTS, INSPECTIONS, f"{QUARTER}/paid.csv"]
     sizes = {name: len(t) for name, t in sample_tables().items()}
     assert a["rows_read"].tolist() == list(sizes.values())
     assert a["rows_used"].tolist() == list(sizes.values())
@@ -451,7 +451,7 @@ def test_write_reports_for_excel(region, tmp_path):
     assert written.loc[0, "rule"] == "bad_number" and written.loc[0, "row"] == "2"
     assert written.loc[0, "value"] == "'-1", "a value a spreadsheet would run as a formula stays inert"
     accounting = pd.read_csv(out / "accounting.csv", encoding="utf-8-sig")
-    assert list(accounting.columns) == ACCOUNTING_COLUMNS and len(accounting) == 7
+    assert list(accounting.columns) == ACCOUNTING_COLUMNS and len(accounting) == 8
 
 
 def test_quarter_given_as_text_or_quarter(region):
@@ -481,3 +481,29 @@ def test_enrolment_is_checked_when_the_optional_exit_column_is_left_out(tmp_path
     validation = validate(tmp_path, tables)
     assert found(validation) == {(SERVICES, 2, "started_at", "outside_enrolment")}
     assert validation.tables["beneficiaries"]["exited_on"].isna().all()
+
+
+def test_paid_is_optional_and_validated_like_every_input(tmp_path):
+    # Left out: nothing paid yet; no problem, and no accounting row for a file that is not there.
+    tables = sample_tables()
+    del tables["paid"]
+    validation = validate(tmp_path / "none", tables)
+    assert validation.ok and len(validation.tables["paid"]) == 0
+    assert not validation.accounting["file"].str.endswith("paid.csv").any()
+    # Present: each voucher is read; an unknown contract and a 0-yuan voucher are errors at their
+    # row; a payment dated before the quarter began is a warning (an advance may be real).
+    tables = sample_tables()
+    tables["paid"] = pd.DataFrame([
+        ("HT-2026-001", "2026-07-20", "30000.00", "PZ-001"),
+        ("HT-2026-999", "2026-07-20", "100.00", "PZ-002"),
+        ("HT-2026-002", "2026-07-20", "0", "PZ-003"),
+        ("HT-2026-002", "2026-01-05", "24000.00", "PZ-004"),
+    ], columns=["contract_id", "paid_on", "amount", "voucher_no"])
+    validation = validate(tmp_path / "some", tables)
+    paid = f"{QUARTER}/paid.csv"
+    assert found(validation) == {(paid, 3, "contract_id", "broken_reference"),
+                                 (paid, 4, "amount", "zero_amount"),
+                                 (paid, 5, "paid_on", "paid_before_quarter")}
+    assert found(validation, "warning") == {(paid, 5, "paid_on", "paid_before_quarter")}
+    assert validation.tables["paid"]["voucher_no"].tolist() == ["PZ-001", "PZ-004"]
+    assert accounted(validation)

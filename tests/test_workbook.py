@@ -77,7 +77,7 @@ def test_every_figure_matches_payments_csv(scheduled):
 
 def test_status_is_on_every_sheet_and_held_providers_say_why(scheduled):
     book = openpyxl.load_workbook(scheduled["xlsx"])
-    assert book.sheetnames == ["付款计划", "扣减明细", "规则"]
+    assert book.sheetnames == ["付款计划", "扣减明细", "实际拨付", "规则"]
     for sheet in book.worksheets:
         assert "状态:初步" in sheet["A1"].value
     payments = read_result(scheduled["results"], "payments")
@@ -194,3 +194,25 @@ def test_status_becomes_published_once_the_quarter_is_published(scheduled, tmp_p
     book = openpyxl.load_workbook(paths[0])
     assert all("状态:已公布" in sheet["A1"].value for sheet in book.worksheets)
     assert "已公布" in book["付款计划"].oddHeader.right.text
+
+
+def test_paid_sheet_sets_what_finance_paid_against_the_plan(tmp_path):
+    # huining 2026Q1: finance recorded the first contract 130 yuan short of its plan.
+    build = tmp_path / "build"
+    region = ROOT / "data" / "huining"
+    results = helpers.score(region, build, "2026Q1")
+    xlsx, _ = helpers.schedule(region, build, build / "payments", tmp_path / "site", "2026Q1")
+    sheet = openpyxl.load_workbook(xlsx)["实际拨付"]
+    paid = read_result(results, "paid")
+    vouchers = pd.read_csv(region / "2026Q1" / "paid.csv", dtype=str)
+    for offset, expected in enumerate(paid.itertuples(index=False)):
+        row = [c.value for c in sheet[4 + offset]]
+        assert row[1] == expected.contract_id
+        assert money(row[2]) == money(expected.planned)
+        recorded = sum(Decimal(a) for a, c in zip(vouchers["amount"], vouchers["contract_id"])
+                       if c == expected.contract_id)
+        assert money(row[3]) == money(recorded) == money(expected.paid)
+        assert row[4] == f"=D{4 + offset}-C{4 + offset}"
+    short = paid[paid["status"] == "part_paid"]
+    assert len(short) == 1 and money(short.iloc[0]["difference"]) == Decimal("-130.00")
+    assert "尚差 130.00 元" in short.iloc[0]["reason"]

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
@@ -42,11 +43,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from scoring.engine.pipeline import score_quarter
 from scoring.inputs import schema
 from scoring.inputs.identity import credit_check_char, make_id_numbers, org_code_check_char
 from scoring.inputs.months import Quarter
 from scoring.inputs.rules import Rules
 from scoring.inputs.schema import FileSpec, Kind
+from scoring.inputs.validate import validate_quarter
 from scoring_synthetic.messy import plant_defects
 from scoring_synthetic.people import RegionData, mobile_numbers, person_names
 
@@ -355,8 +358,32 @@ def generate(
         if messy:
             defects = plant_defects(region, np.random.default_rng([seed, 1, index]))
         write_region(region, region_dir, defects)
+        if not messy and not isinstance(chosen, ProvinceProfile):
+            write_paid(region_dir, region)
         written.append(region_dir)
     return written
+
+
+def write_paid(region_dir: Path, region: RegionData) -> None:
+    """paid.csv for every quarter but the last (finance pays after the quarter is scored and
+    published): what each contract's schedule planned, paid on the 20th day after the quarter;
+    the first provider of the second quarter was paid 130 yuan short (a top-up is still due).
+    Planned amounts come from the scoring engine itself, run on the files just written."""
+    quarters = sorted(region.quarters)
+    for index, quarter in enumerate(quarters[:-1]):
+        validation = validate_quarter(region_dir, quarter)
+        payments = score_quarter(validation.tables, validation.config, Quarter.parse(quarter),
+                                 region_dir.name).payments
+        paid_on = Quarter.parse(quarter).last_day + timedelta(days=20)
+        rows = []
+        for number, pay in enumerate(payments.itertuples(index=False), start=1):
+            if pay.status == "held" or not pay.total_to_pay:
+                continue
+            amount = pay.total_to_pay - (Decimal(130) if index == 1 and number == 1 else 0)
+            rows.append({"contract_id": pay.contract_id, "paid_on": paid_on.isoformat(),
+                         "amount": f"{amount:.2f}", "voucher_no": f"PZ{quarter}-{number:03d}"})
+        table = pd.DataFrame(rows, columns=schema.PAID.column_names)
+        write_table(table, schema.PAID, region, region_dir / quarter / "paid.csv")
 
 
 # ------------------------------------------------------------------------------------------------

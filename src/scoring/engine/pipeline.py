@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from scoring.engine.paid import paid_table
 from scoring.engine.payments import care_lines, escort_lines, payment_table
 from scoring.engine.satisfaction import satisfaction_table
 from scoring.engine.scores import Evidence, score_providers
@@ -17,7 +18,7 @@ from scoring.engine.spending import spending_table
 from scoring.inputs.months import Quarter
 from scoring.inputs.rules import RegionConfig, Rules
 
-RESULT_FILES = ("scores", "satisfaction", "payments", "spending")
+RESULT_FILES = ("scores", "satisfaction", "payments", "spending", "paid")
 
 
 @dataclass
@@ -31,6 +32,7 @@ class QuarterResults:
     satisfaction: pd.DataFrame
     payments: pd.DataFrame
     spending: pd.DataFrame
+    paid: pd.DataFrame  # planned against paid, per contract
     evidence: Evidence
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -56,5 +58,6 @@ def score_quarter(
         region=region, region_name=config.name, region_code=config.code, quarter=quarter,
         rules=rules, scores=scores,
         satisfaction=satisfaction_table(tables["providers"], tables["surveys"], rules),
-        payments=payments, spending=spending, evidence=evidence,
+        payments=payments, spending=spending, paid=paid_table(payments, tables.get("paid")),
+        evidence=evidence,
     )

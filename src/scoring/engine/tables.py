@@ -68,6 +68,11 @@ SCHEMAS: dict[str, dict[str, Column]] = {
         "score": SCORE, "reason": TEXT, "escort_days": NUMBER, "care_months": OPTIONAL_COUNT,
         "total_to_pay": MONEY,
     },
+    "paid": {
+        "provider_id": TEXT, "provider_name": TEXT, "contract_id": TEXT, "planned": MONEY,
+        "paid": MONEY, "difference": MONEY, "vouchers": COUNT, "last_paid_on": TEXT,
+        "status": TEXT, "reason": TEXT,
+    },
     "spending": {
         "spend": MONEY, "avg_beneficiaries": Column(Kind.DECIMAL), "per_capita_annual": MONEY,
         "per_capita_standard": MONEY, "ratio_to_standard": RATIO4, "spend_per_service": MONEY,

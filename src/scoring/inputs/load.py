@@ -108,6 +108,8 @@ def load_input(region_dir: Path, spec: FileSpec, folder: str = "") -> LoadedFile
         return read_input(found[0], spec, prefix + found[0].name)
     name = f"{prefix}{spec.name}.csv"
     loaded = LoadedFile(spec, name, None)
+    if not found and not others and spec.optional:
+        return loaded  # left out on purpose: no rows, nothing to report
     if len(found) > 1:
         names = "、".join(p.name for p in found)
         return _fail(loaded, Problem(

@@ -52,6 +52,8 @@ class Rule(StrEnum):
     BAD_BIRTH_DATE = "bad_birth_date"
     BAD_PHONE = "bad_phone"
     BAD_CREDIT_CODE = "bad_credit_code"  # 统一社会信用代码: shape or GB 32100-2015 check character
+    ZERO_AMOUNT = "zero_amount"  # a payment voucher of 0 yuan
+    PAID_BEFORE_QUARTER = "paid_before_quarter"  # a payment dated before the quarter began
     DATE_ORDER = "date_order"  # contract_start <= contract_end, enrolled_on <= exited_on
     # region.yaml
     MISSING_REGION = "missing_region"
@@ -70,7 +72,8 @@ class Group(StrEnum):
     CONFIGURATION = "configuration"
 
 
-WARNINGS = {Rule.WORKER_OVERLAP, Rule.LONG_VISIT, Rule.OUTSIDE_ENROLMENT, Rule.UNKNOWN_COLUMN}
+WARNINGS = {Rule.WORKER_OVERLAP, Rule.LONG_VISIT, Rule.OUTSIDE_ENROLMENT, Rule.UNKNOWN_COLUMN,
+            Rule.PAID_BEFORE_QUARTER}
 CONFIGURATION = {Rule.MISSING_REGION, Rule.BAD_REGION, Rule.UNKNOWN_RULE, Rule.BAD_RULE_VALUE}
 FILE_LEVEL = {
     Rule.MISSING_FILE, Rule.EMPTY_FILE, Rule.BINARY_FILE, Rule.TRUNCATED_FILE,

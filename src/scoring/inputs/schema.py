@@ -46,6 +46,7 @@ class FileSpec:
     key: str  # unique key column
     personal: bool = False
     references: tuple[tuple[str, str, str], ...] = field(default=())  # (column, file, column)
+    optional: bool = False  # the file may be left out (paid.csv: nothing paid yet)
 
     @property
     def column_names(self) -> list[str]:
@@ -222,9 +223,26 @@ INSPECTIONS = FileSpec(
     ),
 )
 
+# What finance actually paid against each contract for the quarter (one row per payment voucher).
+# Optional: before anything is paid there is no file, and every figure is a plan.
+PAID = FileSpec(
+    name="paid",
+    label="实际拨付",
+    level="quarter",
+    key="voucher_no",
+    optional=True,
+    references=(("contract_id", "providers", "contract_id"),),
+    columns=(
+        Column("contract_id", "合同编号", Kind.CODE),
+        Column("paid_on", "支付日期", Kind.DATE),
+        Column("amount", "支付金额", Kind.MONEY),
+        Column("voucher_no", "凭证号", Kind.CODE),
+    ),
+)
+
 FILES: dict[str, FileSpec] = {
     spec.name: spec
-    for spec in (PROVIDERS, CATALOG, BENEFICIARIES, SERVICES, SURVEYS, COMPLAINTS, INSPECTIONS)
+    for spec in (PROVIDERS, CATALOG, BENEFICIARIES, SERVICES, SURVEYS, COMPLAINTS, INSPECTIONS, PAID)
 }
 REGION_FILES = [s.name for s in FILES.values() if s.level == "region"]
 QUARTER_FILES = [s.name for s in FILES.values() if s.level == "quarter"]

@@ -17,8 +17,9 @@ Decisions:
   not only the rows used (a beneficiary rejected for a bad phone still exists for its services);
   a check that needs a value that could not be read, or a file that could not be read, is skipped
   for that row (an unknown provider_id is a broken reference, not also "not enrolled with").
-- All seven files are required; a quarter without complaints has a complaints file with only the
-  header. Optional columns (phone, exited_on, hospital_level, ...) may be left out of a file.
+- The seven files of the input contract are required; a quarter without complaints has a
+  complaints file with only the header. `paid.csv` (what finance actually paid) may be left out:
+  then nothing has been paid yet. It is left out of the accounting too (it has no rows). Optional columns (phone, exited_on, hospital_level, ...) may be left out of a file.
 - Escort days without a hospital level, and the warnings (worker overlap, long visit, outside
   enrolment), concern completed visits only: cancelled and no-show rows are not visits.
 
@@ -121,13 +122,15 @@ def validate_quarter(region_dir: Path, quarter: str | Quarter) -> Validation:
     _check_enrolled_with(inputs)
     _check_services(inputs)
     _check_inspections(inputs, quarter)
+    _check_paid(inputs["paid"], quarter)
 
     # results
     problems = report(config_problems, [f for item in inputs.values() for f in item.frames])
     tables = {name: item.used_table() for name, item in inputs.items()}
     accounting = pd.DataFrame(
         [(item.loaded.name, item.loaded.rows_read, len(tables[name]),
-          item.loaded.rows_read - len(tables[name])) for name, item in inputs.items()],
+          item.loaded.rows_read - len(tables[name])) for name, item in inputs.items()
+         if item.loaded.path is not None or not item.spec.optional],
         columns=ACCOUNTING_COLUMNS,
     )
     return Validation(region_dir, quarter, config, problems, accounting, tables)
@@ -388,6 +391,22 @@ def _check_quarter(inputs: dict[str, _Input], quarter: Quarter) -> None:
             f"「{label}」不在 {period} 内", f"{column} is outside {quarter}",
             f"把该行移到所属季度的文件中;如果日期写错了,更正「{label}」",
         )
+
+
+def _check_paid(item: _Input, quarter: Quarter) -> None:
+    """A payment voucher pays something, and not before the quarter it pays for began."""
+    if not item.readable:
+        return
+    amounts = item.typed["amount"]
+    zero = np.array([a is not None and a == 0 for a in amounts], dtype=bool)
+    item.flag(Rule.ZERO_AMOUNT, zero, "amount", "「支付金额」为 0", "amount is 0",
+              "删除该行,或填写实际支付的金额")
+    when = item.typed["paid_on"]
+    early = ~np.isnat(when) & (when < np.datetime64(quarter.first_day, "ns"))
+    item.flag(Rule.PAID_BEFORE_QUARTER, early, "paid_on",
+              f"「支付日期」早于 {quarter} 开始({quarter.first_day:%Y-%m-%d})",
+              f"paid_on is before {quarter} began",
+              "如果是预拨款,请核实后保留;如果日期写错了,更正「支付日期」")
 
 
 def _check_enrolled_with(inputs: dict[str, _Input]) -> None:

@@ -109,6 +109,14 @@ class PaidAmount:
     payee: str = "supplier"
 
 
+def paid_amounts(table: pd.DataFrame, quarter: str) -> list[PaidAmount]:
+    """The quarter's recorded payments per contract (public paid table, text cells), as OCDS
+    transactions: finance books each voucher against the contract, so the payee is the supplier."""
+    return [PaidAmount(row.contract_id, f"{row.contract_id}-{quarter}-paid",
+                       date.fromisoformat(row.last_paid_on), Decimal(row.paid))
+            for row in table.itertuples(index=False) if row.last_paid_on and Decimal(row.paid) != 0]
+
+
 def ocds_amount(value: Decimal | str) -> float:
     """An amount in yuan as OCDS writes it: a JSON number, rounded to the fen."""
     return float(yuan(Decimal(value)))
@@ -124,6 +132,11 @@ def release_version(release: dict) -> int | None:
     return int(match.group(1)) if match else None
 
 
+# the public paid table's status -> (milestone status, what replaces 尚未支付 in its description)
+_MILESTONE_STATES = {"已拨付": ("met", "已按计划支付"), "多拨付": ("met", "已支付(多付部分应在下次扣回)"),
+                     "部分拨付": ("partiallyMet", "已部分支付")}
+
+
 def ocds_releases(tables: dict[str, pd.DataFrame], run: dict, published_at: str, version: int,
                   settings: OcdsSettings, paid: Sequence[PaidAmount] = ()) -> list[dict]:
     """Version `version` of the quarter's releases: one per contract, its planned payments as
@@ -134,6 +147,8 @@ def ocds_releases(tables: dict[str, pd.DataFrame], run: dict, published_at: str,
     buyer_party = {**buyer, "roles": ["buyer", "payer"], "identifier": {
         "scheme": "CN-ADMIN-DIVISION", "id": region_code, "legalName": buyer["name"]}}
     payments = tables["payments"].set_index("provider_id")
+    # a milestone is met once the contract's vouchers cover the plan (paid.csv is per contract)
+    recorded = tables["paid"].set_index("contract_id")["status"] if "paid" in tables else pd.Series(dtype=str)
     due = f"{q.last_day.isoformat()}T23:59:59+08:00"
     releases = []
     for contract in tables["contracts"].itertuples(index=False):
@@ -174,6 +189,11 @@ def ocds_releases(tables: dict[str, pd.DataFrame], run: dict, published_at: str,
             "id": p.transaction_id, "date": f"{p.paid_on.isoformat()}T00:00:00+08:00",
             "value": _value(p.amount), "payer": buyer, "payee": payees[p.payee],
         } for p in paid if p.contract_id == contract.contract_id]
+        state = _MILESTONE_STATES.get(recorded.get(contract.contract_id, ""))
+        if state:
+            for milestone in milestones:
+                milestone["status"], not_yet = state
+                milestone["description"] = milestone["description"].replace("尚未支付", not_yet)
         releases.append({
             "ocid": ocid, "id": f"{ocid}-{quarter}-v{version}", "date": published_at,
             "tag": (["contract"] if version == 1 else ["contractUpdate"])
@@ -317,7 +337,10 @@ def datapackage(files: dict[str, bytes], run: dict, threshold: int) -> dict:
 def public_files(tables: dict[str, pd.DataFrame], run: dict, rules: Rules, published_at: str, *,
                  version: int = 1, settings: OcdsSettings = OcdsSettings(),
                  earlier: Sequence[dict] = (), paid: Sequence[PaidAmount] = ()) -> dict[str, bytes]:
-    """Every public file of version `version` of a quarter, as bytes."""
+    """Every public file of version `version` of a quarter, as bytes. Money actually paid comes
+    from the public `paid` table unless `paid` is given."""
+    if not paid and "paid" in tables:
+        paid = paid_amounts(tables["paid"], run["quarter"])
     files = {f"{name}.csv": csv_bytes(table) for name, table in tables.items()}
     files[PACKAGE_FILE] = json_bytes(ocds_package(tables, run, published_at, version=version,
                                                   settings=settings, earlier=earlier, paid=paid))

@@ -118,6 +118,10 @@ class Published:
     def table(self, name: str) -> pd.DataFrame:
         return read_public_csv(self.path / f"{name}.csv")
 
+    def paid(self) -> pd.DataFrame | None:
+        """Planned against paid, or None for a version published before it was recorded."""
+        return self.table("paid") if (self.path / "paid.csv").is_file() else None
+
     @property
     def label(self) -> str:
         return Quarter.parse(self.quarter).label
@@ -192,6 +196,8 @@ def glance(published: Published) -> dict:
         "grades": grade_counts(scores), "release": _sum_money(payments["release"]),
         "withheld": _sum_money(payments["withheld"]),
         "total_to_pay": _sum_money(payments["total_to_pay"]),
+        "paid": _sum_money(paid["paid"]) if (paid := published.paid()) is not None else Decimal(0),
+        "vouchers": int(pd.to_numeric(paid["vouchers"]).sum()) if paid is not None else 0,
         "satisfaction": region_row, "spending": spending,
         "scores": scores, "payments": payments,
     }
@@ -292,6 +298,7 @@ class Renderer:
                    region=region, published=published, manifest=manifest, rules=rules,
                    data=data, scores=_records(scores), satisfaction=_records(satisfaction),
                    complaints=_records(complaints), payments=_records(payments),
+                   paid=_records(published.paid()) if published.paid() is not None else [],
                    spending=spending.iloc[0].to_dict(), figures=figures, names=names,
                    slugs={pid: slug(pid) for pid in names}, root="../" * depth, up=up,
                    current=current, method=self.method_name(region, published),

@@ -92,6 +92,21 @@ PUBLIC_TABLES: dict[str, dict] = {
             "reason": ("暂缓原因", "string", ""),
         },
     },
+    "paid": {
+        "title": "计划拨付与实际拨付",
+        "columns": {
+            "provider_id": ("机构编号", "string", ""),
+            "provider_name": ("服务机构", "string", ""),
+            "contract_id": ("合同编号", "string", ""),
+            "planned": ("计划拨付(元)", "number", "本季度合计应付,即拨付与补贴之和"),
+            "paid": ("实际拨付(元)", "number", "财务登记的支付凭证金额之和;尚未支付为 0"),
+            "difference": ("差额(元)", "number", "实际拨付减计划拨付"),
+            "vouchers": ("支付凭证数", "integer", ""),
+            "last_paid_on": ("最近支付日期", "date", "尚未支付时为空"),
+            "status": ("拨付状态", "string", "计划拨付、已拨付、部分拨付、多拨付或暂缓拨付"),
+            "reason": ("说明", "string", ""),
+        },
+    },
     "spending": {
         "title": "人均支出",
         "columns": {
@@ -143,7 +158,6 @@ SUPPRESSIBLE: dict[str, dict[str, tuple[str, ...]]] = {
 }
 TEXT_COLUMNS = {"provider_id", "provider_name", "contract_id", "reason", "item_code", "category",
                 "name", "unit", "credit_code"}
-RESULT_NAMES = ("scores", "satisfaction", "payments", "spending")
 
 
 def public_tables(results: dict[str, pd.DataFrame], providers: pd.DataFrame,
@@ -165,6 +179,7 @@ def public_tables(results: dict[str, pd.DataFrame], providers: pd.DataFrame,
         "satisfaction": satisfaction,
         "complaints": complaints,
         "payments": _public_payments(results["payments"]),
+        "paid": _public_paid(results["paid"]),
         "spending": _public_spending(results["spending"], threshold),
         "contracts": _public_contracts(providers, threshold),
         "catalog": _public_catalog(catalog),
@@ -320,6 +335,17 @@ def _public_scores(scores: pd.DataFrame, satisfaction: pd.DataFrame) -> pd.DataF
 def _public_payments(payments: pd.DataFrame) -> pd.DataFrame:
     out = payments.copy()
     out["status"] = ["held" if s == "held" else "published" for s in out["status"]]
+    return out
+
+
+PAID_STATUS = {"planned": "计划拨付", "paid": "已拨付", "part_paid": "部分拨付", "overpaid": "多拨付",
+               "held": "暂缓拨付"}
+
+
+def _public_paid(paid: pd.DataFrame) -> pd.DataFrame:
+    """Planned against paid: amounts of contracts, paid to organisations; nothing about people."""
+    out = paid.copy()
+    out["status"] = out["status"].map(PAID_STATUS)
     return out
 
 

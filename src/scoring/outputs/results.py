@@ -27,14 +27,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from scoring import __version__
-from scoring.engine.pipeline import QuarterResults
+from scoring.engine.pipeline import RESULT_FILES, QuarterResults
 from scoring.engine.tables import SCHEMAS, Kind, arrow_schema, as_text, conform
 from scoring.files import file_sha256, write_json, written_aside
 from scoring.inputs.layer import REPORT_FILES, ValidatedLayer
 from scoring.inputs.rules import Rules
 from scoring.refusal import Code, Refusal
 
-RESULT_NAMES = ("scores", "satisfaction", "payments", "spending")
+RESULT_NAMES = RESULT_FILES  # one list, the engine's
 RUN_FILE = "run.json"
 TYPED = "tables"  # the typed Parquet copy of each result table, which later stages read
 

@@ -99,7 +99,7 @@ def _number(value: Decimal | None) -> float | None:
 
 
 def write_xlsx(rows: pd.DataFrame, deductions: pd.DataFrame, rules: Rules, info: ScheduleInfo,
-               path: Path) -> None:
+               path: Path, paid: pd.DataFrame | None = None) -> None:
     # strings_to_formulas off: text is text, whatever it starts with.
     book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                            "strings_to_numbers": False})
@@ -183,6 +183,33 @@ def write_xlsx(rows: pd.DataFrame, deductions: pd.DataFrame, rules: Rules, info:
         sheet.write_formula(r, 5, f"=SUM(F4:F{r})", money_total,
                             float(sum((Decimal(str(v)) for v in deductions["deduction_yuan"]), ZERO)))
 
+    # Sheet 实际拨付: planned against what finance recorded in paid.csv, per contract.
+    if paid is not None:
+        sheet = book.add_worksheet("实际拨付")
+        page_setup(sheet, [26, 20, 16, 16, 16, 10, 14, 40])
+        labels = ["服务机构", "合同编号", "计划拨付(元)", "实际拨付(元)", "差额(元)", "凭证数",
+                  "最近支付日期", "说明"]
+        for col, label in enumerate(labels):
+            sheet.write_string(2, col, label, header)
+        sheet.freeze_panes(3, 0)
+        for offset, row in enumerate(paid.itertuples(index=False)):
+            r = 3 + offset
+            sheet.write_string(r, 0, str(row.provider_name), cell)
+            sheet.write_string(r, 1, str(row.contract_id), cell)
+            sheet.write_number(r, 2, _number(row.planned), money)
+            sheet.write_number(r, 3, _number(row.paid), money)
+            sheet.write_formula(r, 4, f"=D{r + 1}-C{r + 1}", money, _number(row.difference))
+            sheet.write_number(r, 5, int(row.vouchers), cell)
+            sheet.write_string(r, 6, str(row.last_paid_on), cell)
+            sheet.write_string(r, 7, str(row.reason), cell)
+        r = 3 + len(paid)
+        sheet.write_string(r, 0, "合计", total_label)
+        for col, letter, column in ((2, "C", "planned"), (3, "D", "paid"), (4, "E", "difference")):
+            sheet.write_formula(r, col, f"=SUM({letter}4:{letter}{r})", money_total,
+                                _number(sum(paid[column], ZERO)))
+        sheet.write_string(r + 2, 0, "计划拨付 = 付款计划的合计应付;实际拨付 = 财务在 paid.csv 中登记的支付凭证之和。"
+                           "差额为负的尚需补拨,为正的应在下次拨付中扣回。", bold)
+
     # Sheet 规则: the rules actually used.
     sheet = book.add_worksheet("规则")
     page_setup(sheet, [34, 40, 60])
@@ -249,6 +276,6 @@ def build_schedule(validated: ValidatedLayer, results: ResultsLayer, out_dir: Pa
         stale.unlink()  # one schedule per quarter: a preliminary one never lingers beside the published
     rows = schedule_rows(payments, info)
     xlsx, csv_path = out_dir / f"{info.stem}.xlsx", out_dir / f"{info.stem}.csv"
-    write_xlsx(rows, deduction_rows(findings, names, rules), rules, info, xlsx)
+    write_xlsx(rows, deduction_rows(findings, names, rules), rules, info, xlsx, results.table("paid"))
     write_csv(rows, csv_path)
     return [xlsx, csv_path]
