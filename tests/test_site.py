@@ -112,3 +112,13 @@ def test_pages_render_the_same_bytes_twice(site, tmp_path):
     before = {p: p.read_bytes() for p in copy.rglob("*.md")}
     render_pages(copy)
     assert {p: p.read_bytes() for p in copy.rglob("*.md")} == before
+
+
+def test_a_plan_is_never_called_a_payment(site):
+    # 2026Q3 has no paid.csv: every amount is a plan. huining 2026Q1 records a payment 130 yuan
+    # short of its plan: the page says so, contract by contract.
+    latest = (site.built / "disclosures/huining/2026Q3/index.html").read_text(encoding="utf-8")
+    assert "财务尚未登记实际拨付" in latest and "已拨付" not in latest
+    paid = (site.built / "disclosures/huining/2026Q1/index.html").read_text(encoding="utf-8")
+    assert "计划拨付与实际拨付" in paid and "部分拨付" in paid and "尚差 130.00 元" in paid
+    assert "财务已登记实际拨付" in paid
