@@ -265,3 +265,64 @@ def test_cli_publish_then_republish(tmp_path, monkeypatch):
     status = published_status(Path("site"), "county", Quarter.parse(Q),
                               helpers.sha256_of(Path("build/results/county") / Q / "payments.csv"))
     assert status == PUBLISHED_LABEL != UNPUBLISHED_LABEL
+
+
+def test_four_publishes_at_once_are_all_published_and_nothing_is_lost(tmp_path):
+    # Four counties scored, then published into one fresh store by four processes at once; the
+    # first holds the store for a while (an injected pause before its swap). They take turns.
+    build, site = tmp_path / "build", tmp_path / "site"
+    regions = []
+    for i in range(4):
+        yaml = helpers.REGION_YAML.replace("测试县", f"测试{i}县")
+        region = helpers.write_region(tmp_path / "data" / f"county{i}", region_yaml=yaml)
+        helpers.score(region, build)
+        regions.append(region)
+    script = textwrap.dedent(f"""
+        import sys, time
+        from pathlib import Path
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        import helpers
+        from scoring.outputs import store
+        if sys.argv[2] == "pause":
+            swap = store._swap
+            def slow(*args):
+                time.sleep(2)
+                swap(*args)
+            store._swap = slow
+        outcome = helpers.publish(Path(sys.argv[1]), Path({str(build)!r}), Path({str(site)!r}))
+        print(outcome.status)
+    """)
+    children = [subprocess.Popen([sys.executable, "-c", script, str(region), "pause" if i == 0 else ""],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for i, region in enumerate(regions)]
+    done = [child.communicate(timeout=300) for child in children]
+    for child, (out, err) in zip(children, done):
+        assert child.returncode == 0 and out.strip() == "published", err[-2000:]
+    live = site / "disclosures"
+    for i in range(4):
+        assert (live / f"county{i}" / Q / "manifest.json").is_file()
+    assert len(list((site / ".disclosures").glob("gen-*"))) == 1  # the others were cleaned up
+
+
+def test_a_publish_waits_for_the_lock_then_refuses_clearly(tmp_path, monkeypatch):
+    region = helpers.write_region(tmp_path / "data" / "county")
+    helpers.score(region, tmp_path / "build")
+    monkeypatch.setattr(store_module, "LOCK_TIMEOUT", 0.3)
+    monkeypatch.setattr("scoring.outputs.publish.LOCK_TIMEOUT", 0.3)
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import fcntl, time
+        from pathlib import Path
+        Path({str(tmp_path / "site")!r}).mkdir(parents=True, exist_ok=True)
+        with open({str(tmp_path / "site" / store_module.LOCK)!r}, "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            print("held", flush=True)
+            time.sleep(30)
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with helpers.refused(Code.STORE_BUSY):
+            helpers.publish(region, tmp_path / "build", tmp_path / "site")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert helpers.publish(region, tmp_path / "build", tmp_path / "site").status == "published"

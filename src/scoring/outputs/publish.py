@@ -53,9 +53,11 @@ from scoring.outputs.pages import render_pages
 from scoring.outputs.public_layer import PublicLayer, read_public, write_public
 from scoring.outputs.results import read_results
 from scoring.outputs.store import (
+    LOCK_TIMEOUT,
     MANIFEST,
     PROVINCES,
     Store,
+    StoreBusy,
     now_text,
     read_manifest,
     write_file,
@@ -136,8 +138,20 @@ def publish_many(site_dir: Path, candidates: list[Candidate], revise: bool = Fal
     unchanged are left alone; if all are (and the province record, if any, is too), nothing is
     written at all. `province` ({"slug", "name", "quarter", "counties"}) records which counties
     make up a province's quarter, for its overview page. `site_url` is the site's address
-    (mkdocs.yml); a region's own publisher.site_url comes first."""
+    (mkdocs.yml); a region's own publisher.site_url comes first. Holds the store's lock from
+    reading what is published to the swap: concurrent publishes take turns."""
     store = Store(site_dir)
+    try:
+        with store.locked():
+            return _publish_locked(store, candidates, revise, reason, now, province, site_url)
+    except StoreBusy:
+        raise Refusal(Code.STORE_BUSY, f"另一个公布正在进行({store.site_dir}),等待 {LOCK_TIMEOUT:g} 秒后仍未结束。",
+                      "请等它完成后再运行;如果确认没有其他公布在运行,请检查是否有卡住的 scoring 进程。") from None
+
+
+def _publish_locked(store: Store, candidates: list[Candidate], revise: bool, reason: str | None,
+                    now: str | None, province: dict | None, site_url: str | None) -> list[Outcome]:
+    site_dir = store.site_dir
     current = store.current()
     # one moment for the whole publication: the files of a new quarter carry it, and so does its
     # manifest (a second clock reading could differ, and the next publish would see a change)

@@ -24,7 +24,7 @@ import yaml
 
 from scoring.outputs.pages import render_pages
 from scoring.outputs.privacy import Finding, Roster, roster_from_data, scan_tree
-from scoring.outputs.store import Store
+from scoring.outputs.store import Store, StoreBusy
 from scoring.refusal import Code, Refusal
 
 PLOTLY_JS = "assets/javascripts/plotly.min.js"
@@ -47,16 +47,22 @@ def prepare(docs_dir: Path) -> None:
     """The disclosure pages (rendered even when nothing is published) and plotly.min.js."""
     docs_dir = Path(docs_dir)
     store = Store(docs_dir)
-    current = store.current()
     # Pages are a function of the published files and the templates: re-render them, so that a
     # newer version of the templates shows on every published quarter; swap only if they changed.
+    # Under the store's lock, like every change to it (a publish may be running).
     try:
-        with store.transaction() as generation:
-            render_pages(generation)
-            if current is not None and _same_pages(current, generation):
-                raise _Unchanged
-    except _Unchanged:
-        pass
+        with store.locked():
+            current = store.current()
+            try:
+                with store.transaction() as generation:
+                    render_pages(generation)
+                    if current is not None and _same_pages(current, generation):
+                        raise _Unchanged
+            except _Unchanged:
+                pass
+    except StoreBusy:
+        raise Refusal(Code.STORE_BUSY, f"另一个公布正在进行({store.site_dir}),网站暂不能生成。",
+                      "请等公布完成后再运行 scoring site。") from None
     target = docs_dir / PLOTLY_JS
     source = plotly_source()
     if not target.is_file() or target.stat().st_size != source.stat().st_size:

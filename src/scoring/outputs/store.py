@@ -3,14 +3,22 @@
 A publish builds the next generation beside the current one (hard links to unchanged files, new
 files written fresh) and then swaps the link with one `rename`. A publish killed at any point
 leaves the link on the previous, intact generation; the leftovers are removed by the next publish.
+
+Every change to the store (reading what is published to plan a change, writing the next
+generation, swapping, cleaning up) happens under one exclusive lock, `site/.disclosures.lock`
+(`Store.locked`): two publishes at once take turns, so neither plans on a generation the other is
+replacing, and a generation the live link points at is never deleted. The lock is an advisory
+`flock`, released by the kernel when its holder exits, however it exits.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import shutil
+import time
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +30,12 @@ DISCLOSURES = "disclosures"
 STORE = ".disclosures"
 MANIFEST = "manifest.json"
 PROVINCES = "_provinces"  # which counties make up each published province quarter
+LOCK = ".disclosures.lock"
+LOCK_TIMEOUT = float(os.environ.get("SCORING_LOCK_TIMEOUT", "120"))  # seconds to wait for another publish
+
+
+class StoreBusy(Exception):
+    """Another process holds the store's lock for longer than the timeout."""
 
 
 def now_text() -> str:
@@ -53,6 +67,25 @@ class Store:
         self.site_dir = Path(site_dir)
         self.link = self.site_dir / DISCLOSURES
         self.store = self.site_dir / STORE
+
+    @contextmanager
+    def locked(self, timeout: float | None = None) -> Iterator[None]:
+        """Hold the store's exclusive lock (waiting up to `timeout` seconds for it)."""
+        self.site_dir.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + (LOCK_TIMEOUT if timeout is None else timeout)
+        with open(self.site_dir / LOCK, "a+b") as handle:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise StoreBusy(str(self.site_dir)) from None
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def current(self) -> Path | None:
         if self.link.is_symlink():
