@@ -216,3 +216,25 @@ def test_paid_sheet_sets_what_finance_paid_against_the_plan(tmp_path):
     short = paid[paid["status"] == "part_paid"]
     assert len(short) == 1 and money(short.iloc[0]["difference"]) == Decimal("-130.00")
     assert "尚差 130.00 元" in short.iloc[0]["reason"]
+
+
+def test_a_region_name_is_never_a_path(tmp_path):
+    # region.yaml's name is data: a name that would walk out of build/ (or glob) gives the file
+    # name the region's code instead, nothing is written or deleted outside the payments folder.
+    region = tmp_path / "data" / "huining"
+    shutil.copytree(ROOT / "data" / "huining", region)
+    text = (region / "region.yaml").read_text(encoding="utf-8")
+    (region / "region.yaml").write_text(text.replace("name: 会宁县", 'name: "../../../../somewhere/*"'),
+                                        encoding="utf-8")
+    outside = tmp_path / "somewhere"
+    outside.mkdir()
+    (outside / "_2026年第二季度_资金拨付计划_keep.txt").write_text("not ours", encoding="utf-8")
+    build = tmp_path / "build"
+    helpers.score(region, build, str(Q))
+    paths = helpers.schedule(region, build, build / "payments", tmp_path / "site", str(Q))
+    assert [p.name for p in paths] == ["区县620422_2026年第二季度_资金拨付计划_初步.xlsx",
+                                       "区县620422_2026年第二季度_资金拨付计划_初步.csv"]
+    assert all(p.parent == build / "payments" for p in paths)
+    assert [p.name for p in outside.iterdir()] == ["_2026年第二季度_资金拨付计划_keep.txt"]
+    book = openpyxl.load_workbook(paths[0])
+    assert "../../../../somewhere/*" in book["付款计划"]["A1"].value  # shown as written, as data

@@ -9,6 +9,7 @@ and no cell text is ever written as a formula (spreadsheet formula injection).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -57,14 +58,26 @@ class ScheduleInfo:
     inputs_fingerprint: str
     rules_fingerprint: str
 
+    region_code: str = ""  # the validated 6-digit code: the file name's fallback
+
     @property
     def stem(self) -> str:
-        return f"{self.region_name}_{self.quarter.label}_资金拨付计划_{self.status}"
+        return f"{file_name_part(self.region_name, self.region_code)}_{self.quarter.label}_资金拨付计划_{self.status}"
 
     @property
     def banner(self) -> str:
         return (f"{self.region_name} {self.quarter.label} 资金拨付计划 — 状态:{self.status}"
                 + ("(未公布,仅供核对,不作拨付依据)" if self.status == UNPUBLISHED_LABEL else ""))
+
+
+_PLAIN_NAME = re.compile(r"[\u3400-\u9fffA-Za-z0-9·()()\-]{1,40}")
+
+
+def file_name_part(name: str, code: str) -> str:
+    """A region's name as part of a file name: names are data, never paths. A name of Chinese
+    characters, letters, digits, dots in names and brackets is kept (会宁县); any other (a slash,
+    "..", "*", a newline, markup...) gives way to the validated 6-digit code."""
+    return name if _PLAIN_NAME.fullmatch(name or "") else f"区县{code}"
 
 
 def schedule_rows(payments: pd.DataFrame, info: ScheduleInfo) -> pd.DataFrame:
@@ -265,14 +278,15 @@ def build_schedule(validated: ValidatedLayer, results: ResultsLayer, out_dir: Pa
     names = dict(zip(payments["provider_id"], payments["provider_name"]))
     rules = results.rules
     info = ScheduleInfo(
-        region_name=run["region_name"], quarter=quarter,
+        region_name=run["region_name"], region_code=run["region_code"], quarter=quarter,
         status=published_status(site_dir, run["region"], quarter, results.hashes()["payments.csv"]),
         generated_at=generated_at or datetime.now().astimezone(),
         inputs_fingerprint=run["inputs_fingerprint"], rules_fingerprint=run["rules_fingerprint"],
     )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in out_dir.glob(f"{run['region_name']}_{quarter.label}_资金拨付计划_*"):
+    prefix = f"{file_name_part(run['region_name'], run['region_code'])}_{quarter.label}_资金拨付计划_"
+    for stale in (p for p in out_dir.iterdir() if p.is_file() and p.name.startswith(prefix)):
         stale.unlink()  # one schedule per quarter: a preliminary one never lingers beside the published
     rows = schedule_rows(payments, info)
     xlsx, csv_path = out_dir / f"{info.stem}.xlsx", out_dir / f"{info.stem}.csv"
