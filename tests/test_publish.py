@@ -326,3 +326,17 @@ def test_a_publish_waits_for_the_lock_then_refuses_clearly(tmp_path, monkeypatch
         holder.kill()
         holder.wait()
     assert helpers.publish(region, tmp_path / "build", tmp_path / "site").status == "published"
+
+
+def test_personal_data_is_refused_before_anything_is_published(tmp_path):
+    # A clerk typed a person's ID number and phone into a provider's name: the scan inside
+    # scoring publish finds them in the files it is about to write, and nothing reaches site/.
+    tables = helpers.sample_tables()
+    person_id, phone = helpers.id_number("360823", "19450317", 27), "13907961234"
+    tables["providers"].loc[0, "name"] = f"峡江县阳光社工服务中心 联系人 {person_id} {phone}"
+    region = helpers.write_region(tmp_path / "data" / "county", tables)
+    helpers.score(region, tmp_path / "build")
+    with helpers.refused(Code.PERSONAL_DATA) as refusal:
+        helpers.publish(region, tmp_path / "build", tmp_path / "site")
+    assert not (tmp_path / "site" / "disclosures").exists()
+    assert not list((tmp_path / "site").glob(".disclosures/gen-*"))

@@ -145,7 +145,7 @@ def publish_stage(data_dir: Path, validated_dir: Path, out_dir: Path, public_dir
     validated, results = scored_layers(data_dir, validated_dir, out_dir)
     earlier = published_views(Path(site_dir), results.record["region"], results.record["quarter"])
     write_public(validated, results, Path(public_dir), earlier)
-    candidate = candidate_from_public(read_public(Path(public_dir), results))
+    candidate = candidate_from_public(read_public(Path(public_dir), results), Path(data_dir))
     return publish_many(Path(site_dir), [candidate], revise=revise, reason=reason, site_url=site_url)[0]
 
 

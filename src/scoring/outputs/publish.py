@@ -50,6 +50,7 @@ from scoring.outputs.formats import (
     sha256,
 )
 from scoring.outputs.pages import render_pages
+from scoring.outputs.privacy import Roster, roster_from_data, scan_text
 from scoring.outputs.public_layer import PublicLayer, read_public, write_public
 from scoring.outputs.results import read_results
 from scoring.outputs.store import (
@@ -87,12 +88,28 @@ class Candidate:
     results: dict[str, str]  # sha256 of the result files it was made from
     small_hidden: frozenset = frozenset()  # small counts shown as "x" (the audit checks them)
     publisher: dict = field(default_factory=dict)  # region.yaml `publisher:` (site_url, ocid_prefix)
+    region_dir: Path | None = None  # the raw inputs: whose personal values must not be published
 
 
-def candidate_from_public(public: PublicLayer) -> Candidate:
+def candidate_from_public(public: PublicLayer, region_dir: Path | None = None) -> Candidate:
     """A quarter ready to publish: its public layer (tables, rules and the run they came from)."""
     return Candidate(public.run, public.rules, public.tables, public.record["results"],
-                     public.small_hidden, public.record.get("publisher") or {})
+                     public.small_hidden, public.record.get("publisher") or {}, region_dir)
+
+
+def scan_candidate(candidate: Candidate, files: dict[str, bytes]) -> None:
+    """Refuse to publish files that hold a personal value of the region's inputs (a name, ID
+    number, phone, village, beneficiary id, complaint text...), or any valid ID number or phone
+    number at all: nothing is written to site/ before this scan passes."""
+    roster = roster_from_data([candidate.region_dir]) if candidate.region_dir else Roster()
+    findings = [f for name, data in files.items()
+                for f in scan_text(data.decode("utf-8", errors="replace"), roster, name)]
+    if findings:
+        run = candidate.run
+        shown = ";".join(f"{f.path} 第 {f.line} 行有{f.kind}" for f in findings[:5])
+        raise Refusal(Code.PERSONAL_DATA, f"{run['region_name']} {run['quarter']} 不能公布:要公布的文件含有个人信息({shown}"
+                      + (f" 等 {len(findings)} 处" if len(findings) > 5 else "") + ")。",
+                      "请改正输入(例如机构名称中不能写入个人姓名或电话)后重新运行;已公布的内容没有改动。")
 
 
 def published_views(site_dir: Path, region: str, quarter: str) -> list[View]:
@@ -190,6 +207,7 @@ def _publish_locked(store: Store, candidates: list[Candidate], revise: bool, rea
             raise Refusal(Code.REVISION_WITHOUT_REASON, "更正必须说明原因。",
                           "请加 --reason \"更正原因\"。 (--revise needs --reason.)")
         audit_candidate(candidate, published_views(site_dir, run["region"], run["quarter"]))
+        scan_candidate(candidate, files)
         plans.append((candidate, files, previous, (settings, package), None))
     province_same = province is None or (
         current is not None and (current / province_file).is_file()
@@ -326,7 +344,7 @@ def publish_province(province_dir: Path, quarter, layers: list[tuple[Path, Path,
             results = read_results(results_dir, validated)
             write_public(validated, results, public_dir,
                          published_views(site_dir, Path(region).name, str(quarter)))
-            candidates.append(candidate_from_public(read_public(public_dir, results)))
+            candidates.append(candidate_from_public(read_public(public_dir, results), Path(region)))
         except Refusal as refusal:
             skipped.append(f"{Path(region).name}({refusal.code}):{refusal}")
     if not candidates:
