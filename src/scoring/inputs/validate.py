@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from scoring.inputs.identity import check_id_numbers, check_phones
-from scoring.inputs.load import ROW, LoadedFile, column_array, load_input
+from scoring.inputs.load import ROW, LoadedFile, cell_lengths, column_array, load_input
 from scoring.inputs.months import Quarter
 from scoring.inputs.parsers import (
     read_choices,
@@ -162,6 +162,7 @@ class _Input:
         self.frames: list[pd.DataFrame] = [loaded.problems]
         self.rejected = np.zeros(len(self.rows), dtype=bool)
         self.empty = {c: _empty(text) for c, text in self.text.items()}
+        self._positions: dict[tuple[str, str, str], np.ndarray] = {}  # see `lookup`
 
     def has(self, *columns: str) -> bool:
         """Whether these columns can be looked up: the file was read and has them (an optional
@@ -187,13 +188,18 @@ class _Input:
         if severity_of(rule) is Severity.ERROR:
             self.rejected |= mask
 
-    def lookup(self, key: str, values: pa.Array) -> np.ndarray:
-        """For each of `values`, the position of the first row read whose `key` is that value
-        (the lookup the cross-file checks use); -1 where none is, or the value is empty."""
-        found = pc.index_in(values, value_set=self.text[key])
-        positions = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        positions[_empty(values)] = -1
-        return positions
+    def lookup(self, key: str, other: "_Input", column: str) -> np.ndarray:
+        """For each row of `other`, the position of the first row read here whose `key` is its
+        `column` value (the lookup the cross-file checks use); -1 where none is, or the value is
+        empty. Made once per pair of columns and shared (do not modify it): the reference check
+        and the checks after it look up the same identifiers."""
+        cache_key = (key, other.spec.name, column)
+        if cache_key not in self._positions:
+            found = pc.index_in(other.text[column], value_set=self.text[key])
+            positions = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            positions[other.empty[column]] = -1
+            self._positions[cache_key] = positions
+        return self._positions[cache_key]
 
     # each file on its own -----------------------------------------------------------------------
 
@@ -278,7 +284,7 @@ def _as_contract(values, used: np.ndarray, column: Column):
 
 
 def _empty(text: pa.Array) -> np.ndarray:
-    return pc.equal(text, "").to_numpy(zero_copy_only=False)
+    return cell_lengths(text) == 0
 
 
 def _upper(text: pa.Array) -> pa.Array:
@@ -357,9 +363,7 @@ def _check_references(inputs: dict[str, _Input]) -> None:
             target = inputs[target_name]
             if column not in item.found or not target.has(target_column):
                 continue  # the target's own problem says why it cannot be looked in
-            values = item.text[column]
-            known = pc.is_in(values, value_set=target.text[target_column]).to_numpy(zero_copy_only=False)
-            broken = ~item.empty[column] & ~known
+            broken = ~item.empty[column] & (target.lookup(target_column, item, column) < 0)
             label, target_label = item.label(column), target.label(target_column)
             item.flag(
                 Rule.BROKEN_REFERENCE, broken, column,
@@ -392,17 +396,18 @@ def _check_enrolled_with(inputs: dict[str, _Input]) -> None:
     beneficiaries, providers = inputs["beneficiaries"], inputs["providers"]
     if not beneficiaries.has("beneficiary_id", "provider_id"):
         return
-    known = providers.text["provider_id"] if providers.has("provider_id") else None
+    providers_known = providers.has("provider_id")
     for name in ("services", "surveys"):
         item = inputs[name]
         provider = item.text["provider_id"]
-        roster = beneficiaries.lookup("beneficiary_id", item.text["beneficiary_id"])
+        roster = beneficiaries.lookup("beneficiary_id", item, "beneficiary_id")
         enrolled_with = beneficiaries.text["provider_id"].take(pa.array(np.maximum(roster, 0))) \
             if len(beneficiaries.rows) else pa.repeat("", len(roster))
         comparable = (roster >= 0) & ~_empty(enrolled_with) & ~item.empty["provider_id"]
-        if known is not None:
-            comparable &= pc.is_in(enrolled_with, value_set=known).to_numpy(zero_copy_only=False)
-            comparable &= pc.is_in(provider, value_set=known).to_numpy(zero_copy_only=False)
+        if providers_known:  # both providers are in the providers file
+            enrolled_known = providers.lookup("provider_id", beneficiaries, "provider_id") >= 0
+            comparable &= _take(enrolled_known, roster, False)
+            comparable &= providers.lookup("provider_id", item, "provider_id") >= 0
         elsewhere = comparable & pc.not_equal(provider, enrolled_with).to_numpy(zero_copy_only=False)
         if not elsewhere.any():
             continue
@@ -426,7 +431,7 @@ def _check_services(inputs: dict[str, _Input]) -> None:
     timed = completed & ~np.isnat(started) & ~np.isnat(ended) & (ended >= started)
 
     if beneficiaries.has("beneficiary_id", "enrolled_on", "exited_on"):
-        roster = beneficiaries.lookup("beneficiary_id", text["beneficiary_id"])
+        roster = beneficiaries.lookup("beneficiary_id", services, "beneficiary_id")
         day = started.astype("datetime64[D]").astype("datetime64[ns]")
         enrolled_on = _take(beneficiaries.typed["enrolled_on"], roster, _NAT)
         exited_on = _take(beneficiaries.typed["exited_on"], roster, _NAT)
@@ -446,7 +451,7 @@ def _check_services(inputs: dict[str, _Input]) -> None:
         )
 
     if catalog.has("item_code", "unit"):
-        item = catalog.lookup("item_code", text["item_code"])
+        item = catalog.lookup("item_code", services, "item_code")
         by_day = _take(catalog.typed["unit"], item, None) == DAY_UNIT
         no_level = completed & by_day & services.empty["hospital_level"]
         services.flag(
@@ -534,7 +539,7 @@ def _check_inspections(inputs: dict[str, _Input], quarter: Quarter) -> None:
     )
     if not services.has("record_id", "started_at"):
         return
-    record = services.lookup("record_id", inspections.text["record_id"])
+    record = services.lookup("record_id", inspections, "record_id")
     started = _take(services.typed["started_at"], record, _NAT)
     early = inspected < started.astype("datetime64[D]").astype("datetime64[ns]")
     inspections.flag(
