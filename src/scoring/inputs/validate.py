@@ -262,19 +262,27 @@ class _Input:
             if len(p):  # rows the loader rejected are not in `rows`; a header row is not either
                 named = p.loc[(p["severity"] == str(Severity.ERROR)) & (p["row"] > 0), "row"].to_numpy()
                 used &= ~np.isin(self.rows, named.astype(np.int64))
-        columns = {c.name: _as_contract(self.typed[c.name], used, c) for c in self.spec.columns}
+        kept = None if used.all() else used
+        columns = {c.name: _as_contract(self.typed[c.name], kept, c, unique=c.name == self.spec.key)
+                   for c in self.spec.columns}
         columns[ROW] = self.rows[used].astype("int64")
-        return pd.DataFrame(columns)  # consolidated (one block per dtype): the engine filters it fast
+        # Consolidated (one block per dtype): the engine filters it fast. Consolidating copies
+        # every column, so _as_contract need not.
+        return pd.DataFrame(columns)
 
 
-def _as_contract(values, used: np.ndarray, column: Column):
-    """The used rows of a typed column as the scoring engine expects it (see the module
-    docstring)."""
+def _as_contract(values, used: np.ndarray | None, column: Column, unique: bool):
+    """The used rows (None: every row) of a typed column as the scoring engine expects it (see
+    the module docstring). `unique`: the file's key, whose used values all differ (a repeat is
+    rejected), so Arrow need not look for repeated texts to share one string among them."""
     kind = column.kind
-    every = bool(used.all())
     if isinstance(values, pa.Array):  # text
-        return (values if every else values.filter(pa.array(used))).to_pandas(deduplicate_objects=True).to_numpy()
-    values = values.copy() if every else values[used]
+        kept = values if used is None else values.filter(pa.array(used))
+        return kept.to_pandas(deduplicate_objects=not unique).to_numpy()
+    if used is not None:
+        values = values[used]
+    elif kind is Kind.CHOICE:
+        values = values.copy()  # changed in place below
     if kind is Kind.INT:
         whole = column.required and not values.isna().any()
         return values.to_numpy(dtype="int64") if whole else values
