@@ -220,6 +220,8 @@ def _decode(data: bytes) -> tuple[bytes | None, bool]:
             return None, True
     if b"\x00" in data:
         return None, True
+    if data.isascii():  # ASCII is UTF-8; checked without decoding a copy of the file
+        return data, False
     try:
         data.decode("utf-8")
         return data, False
