@@ -188,6 +188,12 @@ class _Input:
         if severity_of(rule) is Severity.ERROR:
             self.rejected |= mask
 
+    def flag_value(self, rule: Rule, mask: np.ndarray, column: Column) -> None:
+        """`flag` with the usual messages of `rule` about `column`'s values; they are written only
+        when a row is flagged (most checks of most columns flag none)."""
+        if mask.any():
+            self.flag(rule, mask, column.name, *_messages(rule, column))
+
     def lookup(self, key: str, other: "_Input", column: str) -> np.ndarray:
         """For each row of `other`, the position of the first row read here whose `key` is its
         `column` value (the lookup the cross-file checks use); -1 where none is, or the value is
@@ -209,7 +215,7 @@ class _Input:
             text = self.text[column.name]
             empty = self.empty[column.name]
             if column.required and column.name in self.found:
-                self.flag(Rule.MISSING_VALUE, empty, column.name, *_messages(Rule.MISSING_VALUE, column))
+                self.flag_value(Rule.MISSING_VALUE, empty, column)
             self.typed[column.name] = self._parse(column, text, empty)
 
     def _parse(self, column: Column, text: pa.Array, empty: np.ndarray):
@@ -217,12 +223,12 @@ class _Input:
         if kind in (Kind.TEXT, Kind.CODE):
             return text
         if kind is Kind.PHONE:
-            self.flag(Rule.BAD_PHONE, ~empty & ~check_phones(text), name, *_messages(Rule.BAD_PHONE, column))
+            self.flag_value(Rule.BAD_PHONE, ~empty & ~check_phones(text), column)
             return text
         if kind is Kind.ID_NUMBER:
             valid, born = check_id_numbers(text)
-            self.flag(Rule.BAD_ID_NUMBER, ~empty & ~valid, name, *_messages(Rule.BAD_ID_NUMBER, column))
-            self.flag(Rule.BAD_BIRTH_DATE, valid & ~born, name, *_messages(Rule.BAD_BIRTH_DATE, column))
+            self.flag_value(Rule.BAD_ID_NUMBER, ~empty & ~valid, column)
+            self.flag_value(Rule.BAD_BIRTH_DATE, valid & ~born, column)
             return _upper(text)
         if kind in (Kind.DATE, Kind.DATETIME):
             values = read_dates(text, with_time=kind is Kind.DATETIME)
@@ -248,8 +254,8 @@ class _Input:
             if range_rule is None:
                 unreadable |= outside
             else:
-                self.flag(range_rule, outside, name, *_messages(range_rule, column))
-        self.flag(rule, unreadable, name, *_messages(rule, column))
+                self.flag_value(range_rule, outside, column)
+        self.flag_value(rule, unreadable, column)
         return values
 
     def used_table(self) -> pd.DataFrame:
@@ -274,11 +280,14 @@ class _Input:
 def _as_contract(values, used: np.ndarray | None, column: Column, unique: bool):
     """The used rows (None: every row) of a typed column as the scoring engine expects it (see
     the module docstring). `unique`: the file's key, whose used values all differ (a repeat is
-    rejected), so Arrow need not look for repeated texts to share one string among them."""
+    rejected), so there are no repeated texts to share one string among: straight to NumPy,
+    without the pandas Series that Arrow's deduplicating conversion builds."""
     kind = column.kind
     if isinstance(values, pa.Array):  # text
         kept = values if used is None else values.filter(pa.array(used))
-        return kept.to_pandas(deduplicate_objects=not unique).to_numpy()
+        if unique:
+            return kept.to_numpy(zero_copy_only=False)
+        return kept.to_pandas(deduplicate_objects=True).to_numpy()
     if used is not None:
         values = values[used]
     elif kind is Kind.CHOICE:
