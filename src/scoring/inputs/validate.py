@@ -469,7 +469,7 @@ def _check_services(inputs: dict[str, _Input]) -> None:
 
     if catalog.has("item_code", "unit"):
         item = catalog.lookup("item_code", services, "item_code")
-        by_day = _take(catalog.typed["unit"], item, None) == DAY_UNIT
+        by_day = _take(catalog.typed["unit"] == DAY_UNIT, item, False)  # compared once per item
         no_level = completed & by_day & services.empty["hospital_level"]
         services.flag(
             Rule.ESCORT_WITHOUT_HOSPITAL, no_level, "hospital_level", "按天计量的陪护服务没有填写医院级别",
@@ -487,10 +487,11 @@ def _check_services(inputs: dict[str, _Input]) -> None:
                 "核实开始和结束时间是否录错",
             )
         escorts = timed & by_day
+        too_many_days = np.zeros(len(escorts), dtype=bool)
         if escorts.any():
             allowed = pd.to_timedelta(np.minimum(typed["units"][escorts], 36500) + 1, unit="D").to_numpy()
-            too_many_days = np.zeros(len(escorts), dtype=bool)
             too_many_days[escorts] = duration[escorts] > allowed
+        if too_many_days.any():
             days = (pd.Series(duration[too_many_days]).dt.total_seconds() / 86400).round(1).astype(str)
             services.flag(
                 Rule.LONG_VISIT, too_many_days, "ended_at",
@@ -515,7 +516,7 @@ def _check_worker_overlap(services: _Input, timed: np.ndarray) -> None:
     start = services.typed["started_at"][positions]
     end = services.typed["ended_at"][positions]
     row = services.rows[positions]
-    order = np.lexsort((row, start, worker))  # rows are unique: no ties
+    order = np.lexsort((start, worker))  # stable: ties keep file order, the order of the rows
     worker, start, end, row, positions = worker[order], start[order], end[order], row[order], positions[order]
     # the latest end so far of this worker's visits, and the row that ends then
     reach = pd.Series(end.view(np.int64)).groupby(worker, sort=False).cummax().to_numpy()
