@@ -45,6 +45,7 @@ _SHOWN_VALUE = 200  # characters of a bad row shown in a problem
 # Smaller files are read on one thread: a county's file of a few MB reads faster that way, and
 # validations running side by side do not compete for the cores.
 _THREADED_BYTES = 16 << 20
+_SHORT_COLUMN = 2000  # cells: see _stripped
 
 
 @dataclass
@@ -341,7 +342,10 @@ def _split_with_arrow(
 def _stripped(column: pa.Array) -> pa.Array:
     """The column with whitespace stripped from both ends of each cell (Unicode whitespace, as
     Arrow defines it). Stripping is skipped when every cell begins and ends with a printable
-    ASCII character, which is no whitespace: most columns (codes, dates, numbers) are such."""
+    ASCII character, which is no whitespace: most columns (codes, dates, numbers) are such.
+    A short column is stripped without looking: that is cheaper than the look."""
+    if len(column) <= _SHORT_COLUMN:
+        return pc.utf8_trim_whitespace(column)
     offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)[column.offset: column.offset + len(column) + 1]
     data = np.frombuffer(column.buffers()[2] or b"", dtype=np.uint8)
     filled = offsets[1:] > offsets[:-1]

@@ -58,6 +58,7 @@ ACCOUNTING_COLUMNS = ["file", "rows_read", "rows_used", "rows_rejected"]
 INSPECTION_GRACE_DAYS = 10  # inspections of a quarter may happen up to 10 days after it ends
 LONG_VISIT_HOURS = 12  # a visit (not counted in days) longer than this is implausible
 _SHOWN = 200  # characters of a value shown in the report
+_SHORT = 1000  # rows of a text column not worth deduplicating (see _as_contract)
 
 # Columns that must be unique besides each file's key.
 _ALSO_UNIQUE = {"beneficiaries": ("id_number",)}
@@ -280,13 +281,14 @@ class _Input:
 
 def _as_contract(values, used: np.ndarray | None, column: Column, unique: bool):
     """The used rows (None: every row) of a typed column as the scoring engine expects it (see
-    the module docstring). `unique`: the file's key, whose used values all differ (a repeat is
-    rejected), so there are no repeated texts to share one string among: straight to NumPy,
-    without the pandas Series that Arrow's deduplicating conversion builds."""
+    the module docstring). Text is converted sharing one string among repeated texts, except
+    for the file's key (`unique`: its used values all differ, a repeat is rejected) and short
+    columns, which go straight to NumPy: the deduplicating conversion builds a pandas Series
+    (~25 us a column) and hashes every text."""
     kind = column.kind
     if isinstance(values, pa.Array):  # text
         kept = values if used is None else values.filter(pa.array(used))
-        if unique:
+        if unique or len(kept) <= _SHORT:
             return kept.to_numpy(zero_copy_only=False)
         return kept.to_pandas(deduplicate_objects=True).to_numpy()
     if used is not None:
