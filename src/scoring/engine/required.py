@@ -80,7 +80,14 @@ def required_months(
     keep = required_visits > 0
     person, month, category, required_visits = (
         person[keep], month[keep], category[keep], required_visits[keep])
-    required = pd.DataFrame({
+    # Sorted by provider, beneficiary and month as sort_values(kind="stable") sorts them, from
+    # each beneficiary's and month's rank: sorting every row's texts cost more than the rest.
+    order = np.lexsort((_ranks(months["month"].to_numpy())[month],
+                        _ranks(beneficiaries["beneficiary_id"].to_numpy())[person],
+                        _ranks(beneficiaries["provider_id"].to_numpy())[person]))
+    person, month, category, required_visits = (
+        person[order], month[order], category[order], required_visits[order])
+    return pd.DataFrame({
         "provider_id": beneficiaries["provider_id"].to_numpy()[person],
         "beneficiary_id": beneficiaries["beneficiary_id"].to_numpy()[person],
         "month": months["month"].to_numpy()[month],
@@ -88,5 +95,10 @@ def required_months(
         "required_visits": required_visits,
         "hours_required": required_visits * rules.standard_visit_hours,
     })
-    return (required.sort_values(["provider_id", "beneficiary_id", "month"], kind="stable")
-            .reset_index(drop=True))
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Each value's place among the sorted distinct values (missing ones last), the key that
+    sort_values orders a column by; np.lexsort, like it, is stable."""
+    codes, distinct = pd.factorize(values, sort=True)
+    return np.where(codes < 0, len(distinct), codes)

@@ -44,5 +44,7 @@ def months_met(required: pd.DataFrame, record_hours: pd.DataFrame) -> pd.DataFra
     found = keys[at] == wanted  # never for -1: the keys are codes >= 0
     visits = np.where(found, np.append(visits_per_key, 0)[at], 0)
     delivered = np.where(found, np.append(seconds_per_key, 0)[at], 0)
-    return required.reset_index(drop=True).assign(
+    met = required.assign(  # assign copies `required` once; reset_index would copy it again
         visits=visits, delivered_seconds=delivered, met=visits >= required["required_visits"].to_numpy())
+    met.reset_index(drop=True, inplace=True)
+    return met

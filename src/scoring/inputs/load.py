@@ -45,6 +45,7 @@ _SHOWN_VALUE = 200  # characters of a bad row shown in a problem
 # Smaller files are read on one thread: a county's file of a few MB reads faster that way, and
 # validations running side by side do not compete for the cores.
 _THREADED_BYTES = 16 << 20
+_SHORT_COLUMN = 2000  # cells: see _stripped
 
 
 @dataclass
@@ -222,6 +223,8 @@ def _decode(data: bytes) -> tuple[bytes | None, bool]:
             return None, True
     if b"\x00" in data:
         return None, True
+    if data.isascii():  # ASCII is UTF-8; checked without decoding a copy of the file
+        return data, False
     try:
         data.decode("utf-8")
         return data, False
@@ -333,15 +336,18 @@ def _split_with_arrow(
     columns = [_stripped(column_array(table.column(i))) for i in range(table.num_columns)]
     header = [column[0].as_py() for column in columns]
     body = [column.slice(1) for column in columns]
-    nonblank = functools.reduce(pc.or_, [pc.not_equal(column, "") for column in body])
+    nonblank = functools.reduce(np.logical_or, [cell_lengths(column) > 0 for column in body])
     cells = _positional([column_array(column) for column in body])
-    return header, cells, nonblank.to_numpy(zero_copy_only=False), bad
+    return header, cells, nonblank, bad
 
 
 def _stripped(column: pa.Array) -> pa.Array:
     """The column with whitespace stripped from both ends of each cell (Unicode whitespace, as
     Arrow defines it). Stripping is skipped when every cell begins and ends with a printable
-    ASCII character, which is no whitespace: most columns (codes, dates, numbers) are such."""
+    ASCII character, which is no whitespace: most columns (codes, dates, numbers) are such.
+    A short column is stripped without looking: that is cheaper than the look."""
+    if len(column) <= _SHORT_COLUMN:
+        return pc.utf8_trim_whitespace(column)
     offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)[column.offset: column.offset + len(column) + 1]
     data = np.frombuffer(column.buffers()[2] or b"", dtype=np.uint8)
     filled = offsets[1:] > offsets[:-1]
@@ -383,6 +389,12 @@ def _positional(columns: list[pa.Array]) -> pa.Table:
 def _from_rows(rows: list[list[str]], width: int) -> pa.Table:
     """Positional string columns of rows that all have `width` cells."""
     return _positional([pa.array([row[i] for row in rows], type=pa.string()) for i in range(width)])
+
+
+def cell_lengths(column: pa.Array) -> np.ndarray:
+    """The length in bytes of each cell of a string column without nulls (0: empty); cheaper
+    than comparing every cell with "" and turning Arrow's bits into NumPy's bytes."""
+    return pc.binary_length(column).to_numpy(zero_copy_only=False)
 
 
 def column_array(column: pa.ChunkedArray | pa.Array) -> pa.Array:

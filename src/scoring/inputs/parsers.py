@@ -91,30 +91,21 @@ def _read_canonical(text: pa.Array, layout: bytes) -> tuple[np.ndarray, np.ndarr
         return result, shaped
     candidates = text if shaped.all() else text.filter(pa.array(shaped))
     chars = fixed_width_bytes(candidates, width)
-    ok = np.ones(len(chars), dtype=bool)
-    digits = []
-    for position, expected in enumerate(layout):
-        column = chars[:, position]
-        if expected == ord("0"):
-            digit = column - np.uint8(ord("0"))  # wraps above 9 for any byte but a digit
-            ok &= digit <= 9
-            digits.append(digit.astype(np.int32))
-        else:
-            ok &= column == expected
-
-    def number(first: int, count: int) -> np.ndarray:
-        value = digits[first]
-        for digit in digits[first + 1: first + count]:
-            value = value * 10 + digit
-        return value
-
-    year, month, day = number(0, 4), number(4, 2), number(6, 2)
+    # The whole (texts x bytes) matrix at once: a few NumPy calls per column, however many bytes
+    # the layout has (a county's files have a few hundred dates each, so calls, not bytes, cost).
+    template = np.frombuffer(layout, dtype=np.uint8)
+    is_digit = template == ord("0")
+    digits = chars[:, is_digit] - np.uint8(ord("0"))  # wraps above 9 for any byte but a digit
+    ok = (digits <= 9).all(axis=1) & (chars[:, ~is_digit] == template[~is_digit]).all(axis=1)
+    # Two digits at a time: century, year of century, month, day (, hour, minute, second).
+    pairs = digits[:, 0::2].astype(np.int32) * 10 + digits[:, 1::2]
+    year, month, day = pairs[:, 0] * 100 + pairs[:, 1], pairs[:, 2], pairs[:, 3]
     ok &= (year >= _FAST_YEARS[0]) & (year <= _FAST_YEARS[1])
     days, real = calendar_days(year, month, day)
     ok &= real
     nanoseconds = days.astype(np.int64) * (86400 * 10**9)
     if width == len(_CANONICAL_DATETIME):
-        hour, minute, second = number(8, 2), number(10, 2), number(12, 2)
+        hour, minute, second = pairs[:, 4], pairs[:, 5], pairs[:, 6]
         ok &= (hour < 24) & (minute < 60) & (second < 60)
         nanoseconds += ((hour * 60 + minute) * 60 + second).astype(np.int64) * 10**9
     read = np.zeros(n, dtype=bool)

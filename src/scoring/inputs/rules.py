@@ -231,7 +231,6 @@ def load_region_config(region_dir: Path) -> tuple[RegionConfig | None, list[Prob
     try:
         text = path.read_bytes().decode("utf-8-sig")
         data = yaml.safe_load(text)
-        document = yaml.compose(text)
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         where = getattr(exc, "problem_mark", None)
         return None, [Problem(
@@ -251,6 +250,7 @@ def load_region_config(region_dir: Path) -> tuple[RegionConfig | None, list[Prob
     try:
         return RegionConfig.model_validate(data), []
     except ValidationError as exc:
+        document = yaml.compose(text)  # parsed again for the line of each key: only when reporting
         problems = []
         for error in exc.errors():
             loc = tuple(x for x in error["loc"] if not str(x).startswith("function-after"))

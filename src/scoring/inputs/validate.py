@@ -41,7 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from scoring.inputs.identity import check_credit_codes, check_id_numbers, check_phones
-from scoring.inputs.load import ROW, LoadedFile, column_array, load_input
+from scoring.inputs.load import ROW, LoadedFile, cell_lengths, column_array, load_input
 from scoring.inputs.months import Quarter
 from scoring.inputs.parsers import (
     read_choices,
@@ -59,6 +59,7 @@ ACCOUNTING_COLUMNS = ["file", "rows_read", "rows_used", "rows_rejected"]
 INSPECTION_GRACE_DAYS = 10  # inspections of a quarter may happen up to 10 days after it ends
 LONG_VISIT_HOURS = 12  # a visit (not counted in days) longer than this is implausible
 _SHOWN = 200  # characters of a value shown in the report
+_SHORT = 1000  # rows of a text column not worth deduplicating (see _as_contract)
 
 # Columns that must be unique besides each file's key.
 _ALSO_UNIQUE = {"beneficiaries": ("id_number",)}
@@ -165,6 +166,7 @@ class _Input:
         self.frames: list[pd.DataFrame] = [loaded.problems]
         self.rejected = np.zeros(len(self.rows), dtype=bool)
         self.empty = {c: _empty(text) for c, text in self.text.items()}
+        self._positions: dict[tuple[str, str, str], np.ndarray] = {}  # see `lookup`
 
     def has(self, *columns: str) -> bool:
         """Whether these columns can be looked up: the file was read and has them (an optional
@@ -190,13 +192,24 @@ class _Input:
         if severity_of(rule) is Severity.ERROR:
             self.rejected |= mask
 
-    def lookup(self, key: str, values: pa.Array) -> np.ndarray:
-        """For each of `values`, the position of the first row read whose `key` is that value
-        (the lookup the cross-file checks use); -1 where none is, or the value is empty."""
-        found = pc.index_in(values, value_set=self.text[key])
-        positions = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        positions[_empty(values)] = -1
-        return positions
+    def flag_value(self, rule: Rule, mask: np.ndarray, column: Column) -> None:
+        """`flag` with the usual messages of `rule` about `column`'s values; they are written only
+        when a row is flagged (most checks of most columns flag none)."""
+        if mask.any():
+            self.flag(rule, mask, column.name, *_messages(rule, column))
+
+    def lookup(self, key: str, other: "_Input", column: str) -> np.ndarray:
+        """For each row of `other`, the position of the first row read here whose `key` is its
+        `column` value (the lookup the cross-file checks use); -1 where none is, or the value is
+        empty. Made once per pair of columns and shared (do not modify it): the reference check
+        and the checks after it look up the same identifiers."""
+        cache_key = (key, other.spec.name, column)
+        if cache_key not in self._positions:
+            found = pc.index_in(other.text[column], value_set=self.text[key])
+            positions = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            positions[other.empty[column]] = -1
+            self._positions[cache_key] = positions
+        return self._positions[cache_key]
 
     # each file on its own -----------------------------------------------------------------------
 
@@ -206,7 +219,7 @@ class _Input:
             text = self.text[column.name]
             empty = self.empty[column.name]
             if column.required and column.name in self.found:
-                self.flag(Rule.MISSING_VALUE, empty, column.name, *_messages(Rule.MISSING_VALUE, column))
+                self.flag_value(Rule.MISSING_VALUE, empty, column)
             self.typed[column.name] = self._parse(column, text, empty)
 
     def _parse(self, column: Column, text: pa.Array, empty: np.ndarray):
@@ -214,16 +227,16 @@ class _Input:
         if kind in (Kind.TEXT, Kind.CODE):
             return text
         if kind is Kind.PHONE:
-            self.flag(Rule.BAD_PHONE, ~empty & ~check_phones(text), name, *_messages(Rule.BAD_PHONE, column))
+            self.flag_value(Rule.BAD_PHONE, ~empty & ~check_phones(text), column)
             return text
         if kind is Kind.CREDIT_CODE:
             valid = check_credit_codes(text)
-            self.flag(Rule.BAD_CREDIT_CODE, ~empty & ~valid, name, *_messages(Rule.BAD_CREDIT_CODE, column))
+            self.flag_value(Rule.BAD_CREDIT_CODE, ~empty & ~valid, column)
             return _upper(text)
         if kind is Kind.ID_NUMBER:
             valid, born = check_id_numbers(text)
-            self.flag(Rule.BAD_ID_NUMBER, ~empty & ~valid, name, *_messages(Rule.BAD_ID_NUMBER, column))
-            self.flag(Rule.BAD_BIRTH_DATE, valid & ~born, name, *_messages(Rule.BAD_BIRTH_DATE, column))
+            self.flag_value(Rule.BAD_ID_NUMBER, ~empty & ~valid, column)
+            self.flag_value(Rule.BAD_BIRTH_DATE, valid & ~born, column)
             return _upper(text)
         if kind in (Kind.DATE, Kind.DATETIME):
             values = read_dates(text, with_time=kind is Kind.DATETIME)
@@ -249,8 +262,8 @@ class _Input:
             if range_rule is None:
                 unreadable |= outside
             else:
-                self.flag(range_rule, outside, name, *_messages(range_rule, column))
-        self.flag(rule, unreadable, name, *_messages(rule, column))
+                self.flag_value(range_rule, outside, column)
+        self.flag_value(rule, unreadable, column)
         return values
 
     def used_table(self) -> pd.DataFrame:
@@ -263,19 +276,32 @@ class _Input:
             if len(p):  # rows the loader rejected are not in `rows`; a header row is not either
                 named = p.loc[(p["severity"] == str(Severity.ERROR)) & (p["row"] > 0), "row"].to_numpy()
                 used &= ~np.isin(self.rows, named.astype(np.int64))
-        columns = {c.name: _as_contract(self.typed[c.name], used, c) for c in self.spec.columns}
+        kept = None if used.all() else used
+        columns = {c.name: _as_contract(self.typed[c.name], kept, c, unique=c.name == self.spec.key)
+                   for c in self.spec.columns}
         columns[ROW] = self.rows[used].astype("int64")
-        return pd.DataFrame(columns)  # consolidated (one block per dtype): the engine filters it fast
+        # Not consolidated into one block per dtype: that copies every column two or three times
+        # (a cache miss per text), and the engine reads these tables a column at a time. The
+        # arrays are the table's own (this _Input is dropped after validation).
+        return pd.DataFrame(columns, copy=False)
 
 
-def _as_contract(values, used: np.ndarray, column: Column):
-    """The used rows of a typed column as the scoring engine expects it (see the module
-    docstring)."""
+def _as_contract(values, used: np.ndarray | None, column: Column, unique: bool):
+    """The used rows (None: every row) of a typed column as the scoring engine expects it (see
+    the module docstring). Text is converted sharing one string among repeated texts, except
+    for the file's key (`unique`: its used values all differ, a repeat is rejected) and short
+    columns, which go straight to NumPy: the deduplicating conversion builds a pandas Series
+    (~25 us a column) and hashes every text."""
     kind = column.kind
-    every = bool(used.all())
     if isinstance(values, pa.Array):  # text
-        return (values if every else values.filter(pa.array(used))).to_pandas(deduplicate_objects=True).to_numpy()
-    values = values.copy() if every else values[used]
+        kept = values if used is None else values.filter(pa.array(used))
+        if unique or len(kept) <= _SHORT:
+            return kept.to_numpy(zero_copy_only=False)
+        return kept.to_pandas(deduplicate_objects=True).to_numpy()
+    if used is not None:
+        values = values[used]
+    elif kind is Kind.CHOICE:
+        values = values.copy()  # changed in place below
     if kind is Kind.INT:
         whole = column.required and not values.isna().any()
         return values.to_numpy(dtype="int64") if whole else values
@@ -285,7 +311,7 @@ def _as_contract(values, used: np.ndarray, column: Column):
 
 
 def _empty(text: pa.Array) -> np.ndarray:
-    return pc.equal(text, "").to_numpy(zero_copy_only=False)
+    return cell_lengths(text) == 0
 
 
 def _upper(text: pa.Array) -> pa.Array:
@@ -364,9 +390,7 @@ def _check_references(inputs: dict[str, _Input]) -> None:
             target = inputs[target_name]
             if column not in item.found or not target.has(target_column):
                 continue  # the target's own problem says why it cannot be looked in
-            values = item.text[column]
-            known = pc.is_in(values, value_set=target.text[target_column]).to_numpy(zero_copy_only=False)
-            broken = ~item.empty[column] & ~known
+            broken = ~item.empty[column] & (target.lookup(target_column, item, column) < 0)
             label, target_label = item.label(column), target.label(target_column)
             item.flag(
                 Rule.BROKEN_REFERENCE, broken, column,
@@ -415,17 +439,18 @@ def _check_enrolled_with(inputs: dict[str, _Input]) -> None:
     beneficiaries, providers = inputs["beneficiaries"], inputs["providers"]
     if not beneficiaries.has("beneficiary_id", "provider_id"):
         return
-    known = providers.text["provider_id"] if providers.has("provider_id") else None
+    providers_known = providers.has("provider_id")
     for name in ("services", "surveys"):
         item = inputs[name]
         provider = item.text["provider_id"]
-        roster = beneficiaries.lookup("beneficiary_id", item.text["beneficiary_id"])
+        roster = beneficiaries.lookup("beneficiary_id", item, "beneficiary_id")
         enrolled_with = beneficiaries.text["provider_id"].take(pa.array(np.maximum(roster, 0))) \
             if len(beneficiaries.rows) else pa.repeat("", len(roster))
         comparable = (roster >= 0) & ~_empty(enrolled_with) & ~item.empty["provider_id"]
-        if known is not None:
-            comparable &= pc.is_in(enrolled_with, value_set=known).to_numpy(zero_copy_only=False)
-            comparable &= pc.is_in(provider, value_set=known).to_numpy(zero_copy_only=False)
+        if providers_known:  # both providers are in the providers file
+            enrolled_known = providers.lookup("provider_id", beneficiaries, "provider_id") >= 0
+            comparable &= _take(enrolled_known, roster, False)
+            comparable &= providers.lookup("provider_id", item, "provider_id") >= 0
         elsewhere = comparable & pc.not_equal(provider, enrolled_with).to_numpy(zero_copy_only=False)
         if not elsewhere.any():
             continue
@@ -449,7 +474,7 @@ def _check_services(inputs: dict[str, _Input]) -> None:
     timed = completed & ~np.isnat(started) & ~np.isnat(ended) & (ended >= started)
 
     if beneficiaries.has("beneficiary_id", "enrolled_on", "exited_on"):
-        roster = beneficiaries.lookup("beneficiary_id", text["beneficiary_id"])
+        roster = beneficiaries.lookup("beneficiary_id", services, "beneficiary_id")
         day = started.astype("datetime64[D]").astype("datetime64[ns]")
         enrolled_on = _take(beneficiaries.typed["enrolled_on"], roster, _NAT)
         exited_on = _take(beneficiaries.typed["exited_on"], roster, _NAT)
@@ -469,8 +494,8 @@ def _check_services(inputs: dict[str, _Input]) -> None:
         )
 
     if catalog.has("item_code", "unit"):
-        item = catalog.lookup("item_code", text["item_code"])
-        by_day = _take(catalog.typed["unit"], item, None) == DAY_UNIT
+        item = catalog.lookup("item_code", services, "item_code")
+        by_day = _take(catalog.typed["unit"] == DAY_UNIT, item, False)  # compared once per item
         no_level = completed & by_day & services.empty["hospital_level"]
         services.flag(
             Rule.ESCORT_WITHOUT_HOSPITAL, no_level, "hospital_level", "按天计量的陪护服务没有填写医院级别",
@@ -488,10 +513,11 @@ def _check_services(inputs: dict[str, _Input]) -> None:
                 "核实开始和结束时间是否录错",
             )
         escorts = timed & by_day
+        too_many_days = np.zeros(len(escorts), dtype=bool)
         if escorts.any():
             allowed = pd.to_timedelta(np.minimum(typed["units"][escorts], 36500) + 1, unit="D").to_numpy()
-            too_many_days = np.zeros(len(escorts), dtype=bool)
             too_many_days[escorts] = duration[escorts] > allowed
+        if too_many_days.any():
             days = (pd.Series(duration[too_many_days]).dt.total_seconds() / 86400).round(1).astype(str)
             services.flag(
                 Rule.LONG_VISIT, too_many_days, "ended_at",
@@ -516,7 +542,7 @@ def _check_worker_overlap(services: _Input, timed: np.ndarray) -> None:
     start = services.typed["started_at"][positions]
     end = services.typed["ended_at"][positions]
     row = services.rows[positions]
-    order = np.lexsort((row, start, worker))  # rows are unique: no ties
+    order = np.lexsort((start, worker))  # stable: ties keep file order, the order of the rows
     worker, start, end, row, positions = worker[order], start[order], end[order], row[order], positions[order]
     # the latest end so far of this worker's visits, and the row that ends then
     reach = pd.Series(end.view(np.int64)).groupby(worker, sort=False).cummax().to_numpy()
@@ -557,7 +583,7 @@ def _check_inspections(inputs: dict[str, _Input], quarter: Quarter) -> None:
     )
     if not services.has("record_id", "started_at"):
         return
-    record = services.lookup("record_id", inspections.text["record_id"])
+    record = services.lookup("record_id", inspections, "record_id")
     started = _take(services.typed["started_at"], record, _NAT)
     early = inspected < started.astype("datetime64[D]").astype("datetime64[ns]")
     inspections.flag(
