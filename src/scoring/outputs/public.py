@@ -252,8 +252,8 @@ _TRIED = 8  # single-cell steps tried per weak cell before whole rows
 
 def _steps(cell: tuple[str, str], hidden: pd.DataFrame, coarse: set, small: pd.DataFrame,
            counts: pd.DataFrame) -> list[tuple[str, tuple[str, str]]]:
-    """What can still be done, cheapest for readers first: show a hidden small count of the weak
-    cell's row or column as "x"; hide an answer count (n1-n5) of a provider, then of the ALL row;
+    """What can still be done, cheapest for readers first: show a hidden small count as "x"
+    (the weak cell's row and column first: the ALL row's "<5" labels bound a provider's too); hide an answer count (n1-n5) of a provider, then of the ALL row;
     hide a surveys or satisfied count last (it withholds the rate). Nearer the weak cell first
     (its row, its column, the rest), then the smaller count."""
     row, column = cell
@@ -263,7 +263,7 @@ def _steps(cell: tuple[str, str], hidden: pd.DataFrame, coarse: set, small: pd.D
 
     steps = [((0, near(c), 0), ("coarse", c)) for c in
              ((r, k) for r in hidden.index for k in hidden.columns)
-             if hidden.at[c] and small.at[c] and c not in coarse and near(c) < 2]
+             if hidden.at[c] and small.at[c] and c not in coarse]
     for c in ((r, k) for r in hidden.index for k in hidden.columns):
         if hidden.at[c]:
             continue
