@@ -68,3 +68,29 @@ def test_fingerprint_is_stable_and_follows_the_rules():
     config, _ = load_region_config(ROOT / "data" / "xiajiang")
     changed = with_overrides(config, {"min_surveys": 20})
     assert changed.rules.min_surveys == 20 and changed.rules.fingerprint() != config.rules.fingerprint()
+
+
+def test_yaml_bombs_and_duplicate_keys_are_refused_at_once(tmp_path):
+    import time
+
+    from scoring.inputs.rules import load_region_config
+
+    # a 10-level alias bomb: 10**10 strings if expanded (it raised MemoryError after 3 GB)
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 10)]
+    cases = {
+        "bomb": "name: 测试县\ncode: '360823'\n" + "\n".join(lines) + "\n",
+        "duplicate": "name: 测试县\ncode: '360823'\ncode: '620422'\n",
+    }
+    for name, text in cases.items():
+        region = tmp_path / name
+        region.mkdir()
+        (region / "region.yaml").write_text(text, encoding="utf-8")
+        started = time.perf_counter()
+        config, problems = load_region_config(region)
+        assert time.perf_counter() - started < 1, name
+        assert config is None and [p.rule for p in problems] == ["bad_region"], name
+    _, (bomb,) = load_region_config(tmp_path / "bomb")
+    assert "别名" in bomb.message_zh and bomb.row == 4
+    _, (duplicate,) = load_region_config(tmp_path / "duplicate")
+    assert "重复" in duplicate.message_zh and duplicate.row == 3

@@ -219,6 +219,39 @@ def _line_of(document: yaml.Node | None, path: tuple) -> int:
     return line
 
 
+REGION_FILE_LIMIT = 1 << 20  # bytes: region settings are a page of text, never more
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """YAML that region settings never need: an alias (a billion-laughs bomb is aliases), a
+    duplicate key (which value was meant?)."""
+
+    def __init__(self, zh: str, en: str, mark) -> None:
+        super().__init__(problem=en, problem_mark=mark)
+        self.zh = zh
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """safe_load without aliases and without duplicate keys: bounded work for any file."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _Refused(f"{REGION_FILE} 第 {event.start_mark.line + 1} 行使用了 YAML 别名(*{event.anchor}),区域设置不允许使用别名",
+                           "aliases are not allowed in region settings", event.start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise _Refused(f"{REGION_FILE} 第 {key_node.start_mark.line + 1} 行的键“{key}”重复出现",
+                               f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def load_region_config(region_dir: Path) -> tuple[RegionConfig | None, list[Problem]]:
     """Read `region.yaml`; return the config (None if unusable) and every problem in it."""
     path = Path(region_dir) / REGION_FILE
@@ -228,15 +261,24 @@ def load_region_config(region_dir: Path) -> tuple[RegionConfig | None, list[Prob
             f"缺少 {REGION_FILE}", f"{REGION_FILE} is missing",
             f"在 {region_dir} 中放入 {REGION_FILE},至少写明 name(县名)和 code(6位行政区划代码)",
         )]
+    if path.stat().st_size > REGION_FILE_LIMIT:
+        return None, [Problem(
+            REGION_FILE, 0, "", "", Rule.BAD_REGION,
+            f"{REGION_FILE} 大于 {REGION_FILE_LIMIT // 1024} KB,不像区域设置文件",
+            f"{REGION_FILE} is larger than {REGION_FILE_LIMIT // 1024} KB",
+            "区域设置只需要 name、code 和少量规则;请换回正确的文件",
+        )]
     try:
         text = path.read_bytes().decode("utf-8-sig")
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         where = getattr(exc, "problem_mark", None)
+        refused = isinstance(exc, _Refused)
         return None, [Problem(
             REGION_FILE, (where.line + 1) if where else 0, "", "", Rule.BAD_REGION,
-            f"{REGION_FILE} 不是有效的 UTF-8 YAML 文件", f"{REGION_FILE} is not valid UTF-8 YAML: {exc}",
-            "用文本编辑器以 UTF-8 保存,检查缩进和冒号",
+            exc.zh if refused else f"{REGION_FILE} 不是有效的 UTF-8 YAML 文件",
+            f"{REGION_FILE}: {exc.problem}" if refused else f"{REGION_FILE} is not valid UTF-8 YAML: {exc}",
+            "删除别名或重复的键,每个设置直接写出它的值" if refused else "用文本编辑器以 UTF-8 保存,检查缩进和冒号",
         )]
     if not isinstance(data, dict):
         return None, [Problem(
@@ -250,7 +292,7 @@ def load_region_config(region_dir: Path) -> tuple[RegionConfig | None, list[Prob
     try:
         return RegionConfig.model_validate(data), []
     except ValidationError as exc:
-        document = yaml.compose(text)  # parsed again for the line of each key: only when reporting
+        document = yaml.compose(text, Loader=_StrictLoader)  # parsed again for the line of each key: only when reporting
         problems = []
         for error in exc.errors():
             loc = tuple(x for x in error["loc"] if not str(x).startswith("function-after"))
