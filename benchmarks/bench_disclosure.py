@@ -12,12 +12,11 @@ suppression hid.
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
 import pandas as pd
-from common import QUARTER, ROOT, machine, province
+from common import QUARTER, ROOT, machine, province, province_arguments
 
 from scoring.engine.pipeline import score_quarter
 from scoring.engine.tables import as_text
@@ -53,10 +52,7 @@ def county(region: Path, quarter: Quarter) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--counties", type=int, default=73)
-    parser.add_argument("--records", type=int, default=1_000_000)
-    args = parser.parse_args()
+    args = province_arguments(__doc__.splitlines()[0]).parse_args()
     regions = province(args.counties, args.records)
     quarter = Quarter.parse(QUARTER)
     rows = pd.DataFrame([county(region, quarter) for region in regions])

@@ -8,20 +8,16 @@ under 30 s and 3 GiB.
 
 from __future__ import annotations
 
-import argparse
 import time
 
-from common import QUARTER, machine, peak_rss_gib, province, services_count
+from common import QUARTER, machine, peak_rss_gib, province, province_arguments, services_count
 
 from scoring.inputs.months import Quarter
 from scoring.inputs.validate import validate_quarter
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--counties", type=int, default=73)
-    parser.add_argument("--records", type=int, default=1_000_000)
-    args = parser.parse_args()
+    args = province_arguments(__doc__.splitlines()[0]).parse_args()
 
     regions = province(args.counties, args.records)
     records = services_count(regions)

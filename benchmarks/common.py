@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import resource
@@ -12,6 +13,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PROVINCE = ROOT / "build" / "bench" / "province"
 QUARTER = "2026Q3"
+
+
+def province_arguments(description: str) -> argparse.ArgumentParser:
+    """The options every province benchmark takes: --counties, --records."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--counties", type=int, default=73)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    return parser
 
 
 def province(counties: int = 73, records: int = 1_000_000, out: Path = PROVINCE) -> list[Path]:

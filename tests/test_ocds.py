@@ -223,14 +223,20 @@ def test_release_ids_are_unique_within_each_ocid_across_all_publications(sample_
             assert seen.setdefault(release["id"], release) == release, release["id"]
 
 
-def test_republishing_a_revised_quarter_unchanged_keeps_its_version(tmp_path):
-    """The history is rebuilt the same way when nothing changed: version 2 stays version 2."""
+def published_then_revised(tmp_path):
+    """The test region published, then revised with other payout ratios (version 2)."""
     region = helpers.write_region(tmp_path / "data" / "county")
     build, site = tmp_path / "build", tmp_path / "site"
     helpers.score(region, build)
     helpers.publish(region, build, site)
     helpers.score(region, build, rules=helpers.OTHER_PAYOUT_RATIOS)
     helpers.publish(region, build, site, revise=True, reason="拨付比例调整")
+    return region, build, site
+
+
+def test_republishing_a_revised_quarter_unchanged_keeps_its_version(tmp_path):
+    """The history is rebuilt the same way when nothing changed: version 2 stays version 2."""
+    region, build, site = published_then_revised(tmp_path)
     before = (site / "disclosures" / "county" / Q / "ocds.json").read_bytes()
     again = helpers.publish(region, build, site)
     assert again.status == "unchanged" and again.version == 2
@@ -239,12 +245,7 @@ def test_republishing_a_revised_quarter_unchanged_keeps_its_version(tmp_path):
 
 def test_a_revision_through_publish_passes_the_schemas(tmp_path, release_package_validator,
                                                         record_package_validator):
-    region = helpers.write_region(tmp_path / "data" / "county")
-    build, site = tmp_path / "build", tmp_path / "site"
-    helpers.score(region, build)
-    helpers.publish(region, build, site)
-    helpers.score(region, build, rules=helpers.OTHER_PAYOUT_RATIOS)
-    helpers.publish(region, build, site, revise=True, reason="拨付比例调整")
+    region, build, site = published_then_revised(tmp_path)
     helpers.score(region, build)
     outcome = helpers.publish(region, build, site, revise=True, reason="恢复原拨付比例")
     assert outcome.version == 3

@@ -14,7 +14,7 @@ import pandas as pd
 
 from scoring.engine.satisfaction import ALL
 from scoring.inputs.rules import Rules
-from scoring.outputs.disclosure import COUNTS, MIN_VALUES, View, audit, cell_extent
+from scoring.outputs.disclosure import ANSWERS, COUNTS, MIN_VALUES, View, audit, cell_extent
 from scoring.outputs.privacy import SECONDARY, apply_mask, suppression_mask, table_equations
 from scoring.refusal import Code, Refusal
 
@@ -277,8 +277,8 @@ def _steps(cell: tuple[str, str], hidden: pd.DataFrame, coarse: set, small: pd.D
 
 
 def _satisfaction_counts(table: pd.DataFrame, rules: Rules):
-    answers = [f"n{i}" for i in range(1, 6)]
-    published = ["surveys", "satisfied", *answers]
+    """The published counts (and the derived unsatisfied) and the equations between them."""
+    answers, published = ANSWERS, COUNTS
     counts = table.set_index("provider_id")[published].astype("int64")
     # not published, but anyone can compute it from surveys and satisfied
     counts["unsatisfied"] = counts["surveys"] - counts["satisfied"]
