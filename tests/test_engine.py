@@ -164,6 +164,35 @@ def test_escort_days_and_care_tiers_when_rules_define_them():
     assert results.spending.loc[0, "spend"] == D("8184.50")
 
 
+def test_rows_outside_enrolment_never_count_and_are_listed():
+    """METHODOLOGY.md: a completed row dated before enrolled_on or after exited_on counts for
+    nothing (hours, visits, escort subsidy) and is listed for inspection; both ends inclusive."""
+    rules = Rules(escort_rates={"township": 100, "county": 150, "city": 200})
+    tables = worked_tables()
+    tables["services"] = typed.concat(tables["services"], typed.services(
+        # B2 is enrolled on 2026-04-15: a 3 h visit on 04-14 is before, one on 04-15 counts (1 h)
+        ("X1", "B2", "P1", "C01", "2026-04-14 09:00", 3),
+        ("X2", "B2", "P1", "C01", "2026-04-15 09:00", 1),
+        # B3 exits on 2026-05-20: a visit that day counts (1 h); an escort day on 05-25 is after
+        ("X3", "B3", "P1", "C01", "2026-05-20 09:00", 1),
+        ("X4", "B3", "P1", "E01", "2026-05-25 08:00", 24, "completed", 3, "city"),
+    ))
+    results = run(tables, rules)
+    p1 = row(results.scores, "P1")
+    # the worked case's 12.5 h + X2 and X3 (1 h each); X1 (3 h) and X4 (3 days, 24 h) never count
+    assert p1["hours_delivered"] == D("14.50")
+    assert p1["visits_completed"] == 12 + 2  # R01..R13 less the cancelled R06, X2, X3
+    assert p1["records_outside_enrolment"] == 2
+    assert p1["months_met"] == 4  # X3 is in May, when B3 is partly enrolled: no requirement
+    assert row(results.payments, "P1")["escort_subsidy"] == D("0.00")  # not 3 x 200
+    listed = results.evidence.outside_enrolment
+    assert listed["record_id"].tolist() == ["X1", "X4"]
+    assert listed["side"].tolist() == ["before", "after"]
+    assert str(listed["enrolled_on"][0].date()) == "2026-04-15"
+    assert str(listed["exited_on"][1].date()) == "2026-05-20"
+    assert row(run(worked_tables(), rules).scores, "P2")["records_outside_enrolment"] == 0
+
+
 def test_optional_lines_are_empty_without_rules():
     pay = row(run(worked_tables()).payments, "P2")
     assert pay["escort_subsidy"] is None and pay["care_allowance"] is None

@@ -1,7 +1,9 @@
 """Hours: what each completed record counts for, and the hours score H per provider.
 
 METHODOLOGY.md: for unit 天, units x hours_per_day; otherwise ended_at - started_at, capped at
-max_hours_per_record. H = 100 x min(1, D / R).
+max_hours_per_record. H = 100 x min(1, D / R). A completed row whose start date is before the
+beneficiary's `enrolled_on` or after their `exited_on` is outside enrolment: it never counts
+(`outside_enrolment` lists it for inspection).
 """
 
 from __future__ import annotations
@@ -41,6 +43,37 @@ def visits(services: pd.DataFrame, catalog: pd.DataFrame, months: pd.DataFrame) 
     done["unit"] = take(catalog["unit"].to_numpy(), code, allow_fill=True)
     done["month"] = labels[slot[rows]]
     return pd.DataFrame(done, copy=False)  # arrays of its own
+
+
+# The columns of the list of completed rows outside enrolment (trace/outside_enrolment.csv).
+OUTSIDE_COLUMNS = ["record_id", "provider_id", "beneficiary_id", "month", "item_code", "started_at",
+                   "enrolled_on", "exited_on", "side"]
+
+
+def split_enrolment(visits: pd.DataFrame, beneficiaries: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The visits inside their beneficiary's enrolment, and the list of those outside it.
+
+    Outside means the start date is before `enrolled_on` ("before") or after `exited_on`
+    ("after"); both ends are inclusive, so a visit on the day of enrolment or of exit counts. A
+    beneficiary not on the roster has no enrolment to compare with (validation rejects such
+    rows as broken references)."""
+    roster = pd.Index(beneficiaries["beneficiary_id"]).get_indexer(visits["beneficiary_id"])
+    known = roster >= 0
+    enrolled = np.full(len(visits), np.datetime64("NaT"), dtype="datetime64[ns]")
+    exited = enrolled.copy()
+    enrolled[known] = beneficiaries["enrolled_on"].to_numpy(dtype="datetime64[ns]")[roster[known]]
+    exited[known] = beneficiaries["exited_on"].to_numpy(dtype="datetime64[ns]")[roster[known]]
+    day = visits["started_at"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype("datetime64[ns]")
+    before, after = day < enrolled, day > exited  # NaT compares False: no bound on that side
+    outside = before | after
+    if not outside.any():
+        return visits, pd.DataFrame({c: [] for c in OUTSIDE_COLUMNS}).astype(
+            {"started_at": "datetime64[ns]", "enrolled_on": "datetime64[ns]", "exited_on": "datetime64[ns]"})
+    listed = visits.loc[outside, ["record_id", "provider_id", "beneficiary_id", "month", "item_code",
+                                  "started_at"]].assign(
+        enrolled_on=enrolled[outside], exited_on=exited[outside],
+        side=np.where(before[outside], "before", "after"))
+    return visits.loc[~outside].reset_index(drop=True), listed.reset_index(drop=True)[OUTSIDE_COLUMNS]
 
 
 def record_hours(visits: pd.DataFrame, rules: Rules) -> pd.DataFrame:

@@ -32,7 +32,7 @@ SCORE_COLUMNS = [
     # extras: the counts behind each number
     "months_met", "visits_completed", "records_capped", "surveys", "satisfied", "inspections",
     "inspections_passed", "falsified_findings", "tickets", "tickets_in_time",
-    "substantiated_complaints", "score_raw", "grade_before_cap",
+    "substantiated_complaints", "score_raw", "grade_before_cap", "records_outside_enrolment",
 ]
 
 
@@ -45,17 +45,20 @@ class Evidence:
     surveys: pd.DataFrame
     inspections: pd.DataFrame
     tickets: pd.DataFrame
+    outside_enrolment: pd.DataFrame  # completed rows that never count, listed for inspection
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {
             "required_months": self.required_months, "record_hours": self.record_hours,
             "surveys": self.surveys, "inspections": self.inspections, "tickets": self.tickets,
+            "outside_enrolment": self.outside_enrolment,
         }
 
 
 def gather_evidence(tables: dict[str, pd.DataFrame], quarter: Quarter, rules: Rules) -> Evidence:
     required = required_months(tables["beneficiaries"], tables["providers"], quarter, rules)
     done = hours.visits(tables["services"], tables["catalog"], quarter_months(quarter))
+    done, outside = hours.split_enrolment(done, tables["beneficiaries"])
     per_record = hours.record_hours(done, rules)
     return Evidence(
         required_months=volume.months_met(required, per_record),
@@ -63,6 +66,7 @@ def gather_evidence(tables: dict[str, pd.DataFrame], quarter: Quarter, rules: Ru
         surveys=quality.survey_flags(tables["surveys"], rules),
         inspections=quality.inspection_findings(tables["inspections"], tables["services"]),
         tickets=quality.ticket_flags(tables["complaints"], rules),
+        outside_enrolment=outside,
     )
 
 
@@ -121,6 +125,7 @@ def _provider_row(provider: pd.Series, ev: Evidence, rules: Rules) -> dict:
         "months_met": n_met, "visits_completed": len(records),
         "records_capped": int(records["capped"].to_numpy(dtype=bool).sum()), **counts,
         "score_raw": None, "grade_before_cap": "",
+        "records_outside_enrolment": len(ev.outside_enrolment),
     }
     if reasons:
         return row

@@ -54,6 +54,7 @@ SCHEMAS: dict[str, dict[str, Column]] = {
         "satisfied": COUNT, "inspections": COUNT, "inspections_passed": COUNT,
         "falsified_findings": COUNT, "tickets": COUNT, "tickets_in_time": COUNT,
         "substantiated_complaints": COUNT, "score_raw": FOUR, "grade_before_cap": TEXT,
+        "records_outside_enrolment": COUNT,
     },
     "satisfaction": {
         "provider_id": TEXT, "surveys": COUNT, "satisfied": COUNT, "rate": PERCENT,

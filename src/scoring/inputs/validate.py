@@ -482,15 +482,19 @@ def _check_services(inputs: dict[str, _Input]) -> None:
         late = completed & (day > exited_on)
         services.flag(
             Rule.OUTSIDE_ENROLMENT, early, "started_at",
-            [f"服务开始时该对象尚未纳入(纳入日期 {d})" for d in _dates_text(enrolled_on[early])],
-            [f"visit before the beneficiary was enrolled ({d})" for d in _dates_text(enrolled_on[early])],
-            "核对服务日期和该对象的纳入日期",
+            [f"服务开始时该对象尚未纳入(纳入日期 {d}),本条不计入服务时长和走访次数"
+             for d in _dates_text(enrolled_on[early])],
+            [f"visit before the beneficiary was enrolled ({d}); it does not count"
+             for d in _dates_text(enrolled_on[early])],
+            "核查是否为虚报;如果纳入日期登记错了,更正 beneficiaries 中的「纳入日期」",
         )
         services.flag(
             Rule.OUTSIDE_ENROLMENT, late, "started_at",
-            [f"服务开始时该对象已退出(退出日期 {d})" for d in _dates_text(exited_on[late])],
-            [f"visit after the beneficiary exited ({d})" for d in _dates_text(exited_on[late])],
-            "核对服务日期和该对象的退出日期",
+            [f"服务开始时该对象已退出(退出日期 {d}),本条不计入服务时长和走访次数"
+             for d in _dates_text(exited_on[late])],
+            [f"visit after the beneficiary exited ({d}); it does not count"
+             for d in _dates_text(exited_on[late])],
+            "核查是否为虚报(为已退出或已去世的人员登记服务);如果退出日期登记错了,更正 beneficiaries 中的「退出日期」",
         )
 
     if catalog.has("item_code", "unit"):
