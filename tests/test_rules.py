@@ -94,3 +94,19 @@ def test_yaml_bombs_and_duplicate_keys_are_refused_at_once(tmp_path):
     assert "别名" in bomb.message_zh and bomb.row == 4
     _, (duplicate,) = load_region_config(tmp_path / "duplicate")
     assert "重复" in duplicate.message_zh and duplicate.row == 3
+
+
+@pytest.mark.parametrize("rule,value", [
+    ("complaint_response_hours", ".inf"), ("complaint_response_hours", ".nan"),
+    ("hours_per_day", "-.inf"), ("per_capita_standard", ".inf"), ("per_capita_standard", "1e30"),
+    ("escort_rates", "{township: .inf}"), ("care_tier_rates", "{全自理: .nan}"),
+    ("weights", "{hours: .nan, volume: 0.3, quality: 0.4}"), ("max_escort_days_per_record", "0"),
+    ("long_visit_hours", "1e9"), ("min_surveys", "1000000000000"), ("suppress_below", "2"),
+])
+def test_every_numeric_rule_is_finite_and_in_its_range(tmp_path, rule, value):
+    (tmp_path / "region.yaml").write_text(
+        f"name: 测试县\ncode: '360823'\nrules:\n  {rule}: {value}\n", encoding="utf-8")
+    config, problems = load_region_config(tmp_path)
+    assert config is None
+    assert [(p.row, str(p.rule)) for p in problems] == [(4, "bad_rule_value")]
+    assert problems[0].column.startswith(f"rules.{rule}")  # or the key inside it: rules.escort_rates.township

@@ -108,6 +108,8 @@ DEFECTS = {
                            (INSPECTIONS, 3, "deduction_yuan", "bad_money")),
     "bad_money_negative": ([("providers", 1, "contract_amount", "-5")],
                            ("providers.csv", 3, "contract_amount", "bad_money")),
+    "bad_money_too_many_digits": ([("providers", 1, "contract_amount", "1,000,000,000,000,000,000")],
+                                  ("providers.csv", 3, "contract_amount", "bad_money")),
     "bad_integer": ([("catalog", 2, "standard_minutes", "1.5")], ("catalog.csv", 4, "standard_minutes", "bad_integer")),
     "bad_integer_negative": ([("providers", 0, "contracted_beneficiaries", "-3")],
                              ("providers.csv", 2, "contracted_beneficiaries", "bad_integer")),
@@ -171,7 +173,16 @@ DEFECTS = {
                                                 ("providers.csv", 3, "credit_code", "bad_credit_code")),
     "credit_code_too_short": ([("providers", 0, "credit_code", "52360823MJ000001")],
                               ("providers.csv", 2, "credit_code", "bad_credit_code")),
+    # plausibility (METHODOLOGY.md): days paid as an escort subsidy, rows counted by their times
+    "escort_days_beyond_its_dates": ([("services", 5, "units", "3")], (SERVICES, 7, "units", "escort_days")),
+    "escort_days_over_the_cap": ([("services", 5, "units", "300"), ("services", 5, "ended_at", "2027-03-11 09:00:00")],
+                                 (SERVICES, 7, "units", "escort_days")),
+    "escort_days_absurd": ([("services", 5, "units", "999999999999999")], (SERVICES, 7, "units", "escort_days")),
+    "timed_visit_longer_than_a_day": ([("services", 0, "ended_at", "2026-04-13 10:30:00")],
+                                      (SERVICES, 2, "ended_at", "absurd_duration")),
     # warnings
+    "over_midnight": ([("services", 0, "started_at", "2026-04-11 22:00:00"),
+                       ("services", 0, "ended_at", "2026-04-12 01:00:00")], (SERVICES, 2, "ended_at", "over_midnight")),
     "worker_overlap": ([("services", 1, "worker_id", "W02"), ("services", 1, "ordered_at", "2026-04-11 08:00:00"),
                         ("services", 1, "started_at", "2026-04-11 10:00:00"),
                         ("services", 1, "ended_at", "2026-04-11 11:00:00")],
@@ -195,7 +206,7 @@ def test_each_check_reports_exactly_the_planted_defect(tmp_path, defect):
     assert found(validation) == {expected}
     problem = validation.problems.iloc[0]
     assert problem["message"] and problem["message_en"] and problem["action"]
-    is_warning = expected[3] in ("worker_overlap", "long_visit", "outside_enrolment")
+    is_warning = expected[3] in ("worker_overlap", "long_visit", "outside_enrolment", "over_midnight")
     assert validation.ok == is_warning
     assert accounted(validation)
     file_row = validation.accounting.set_index("file").loc[expected[0]]

@@ -18,6 +18,10 @@ from scoring.inputs.rules import Rules
 from scoring.inputs.schema import DAY_UNIT
 
 
+# The most one record can count: 92 days (validation's cap on escort days is at most a quarter) of
+# 24 hours. Sums of int64 seconds stay exact below 2**63, i.e. for over 10**12 such records.
+MAX_RECORD_SECONDS = 92 * 24 * 3600
+
 # The services columns a visit's hours are counted from.
 VISIT_COLUMNS = ["record_id", "provider_id", "beneficiary_id", "item_code", "units", "started_at", "ended_at"]
 
@@ -90,6 +94,8 @@ def record_hours(visits: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     duration = np.round(elapsed / np.timedelta64(1, "s")).astype("int64")
     cap = int(round(rules.max_hours_per_record * 3600))
     day_seconds = np.round(visits["units"].to_numpy(dtype="float64") * rules.hours_per_day * 3600)
+    if (day_seconds[is_day.to_numpy()] > MAX_RECORD_SECONDS).any():  # validation rejects such rows
+        raise ValueError("a record counted in days counts more than a quarter's hours")
     counted = np.where(is_day, day_seconds, np.minimum(duration, cap)).astype("int64")
     return pd.DataFrame({
         "record_id": visits["record_id"],

@@ -37,7 +37,7 @@ from scoring.files import (
 )
 from scoring.inputs.load import ROW
 from scoring.inputs.months import Quarter
-from scoring.inputs.problems import Severity
+from scoring.inputs.problems import Severity, rows_with
 from scoring.inputs.rules import RegionConfig
 from scoring.inputs.schema import FILES, FileSpec, Kind
 from scoring.refusal import Code, Refusal
@@ -96,14 +96,13 @@ def write_validated(validation, layer_dir: Path, inputs: dict[str, str]) -> dict
         # clerks open the report in a spreadsheet: values copied from the inputs must stay inert
         (aside / "validation.csv").write_bytes(spreadsheet_csv(validation.problems))
         (aside / "accounting.csv").write_bytes(spreadsheet_csv(validation.accounting))
-        severity = validation.problems["severity"]
         record = {
             "layer": "validated", "format": LAYER_FORMAT, "code_version": __version__,
             "region": Path(validation.region_dir).name, "quarter": str(validation.quarter),
             "region_dir": str(Path(validation.region_dir).resolve()),
             "ok": bool(validation.ok),
-            "errors": int((severity == str(Severity.ERROR)).sum()),
-            "warnings": int((severity == str(Severity.WARNING)).sum()),
+            "errors": rows_with(validation.problems, Severity.ERROR),
+            "warnings": rows_with(validation.problems, Severity.WARNING),
             "rows_used": {name: len(table) for name, table in validation.tables.items()},
             "inputs": inputs,
             "inputs_fingerprint": digest(inputs),

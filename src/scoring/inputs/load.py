@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import os
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from scoring.inputs.problems import Problem, Rule, Severity, problems_frame, report
+from scoring.inputs.problems import MAX_LISTED, Problem, Rule, Severity, problems_frame, report
 from scoring.inputs.schema import FileSpec, canonical_column
 
 SUFFIXES = (".csv", ".xlsx")
@@ -170,9 +171,24 @@ class _Grid:
     header_row: int = 1  # the header's Excel row
 
 
+# A county's quarter is some 10,000 service rows (a few MB); a CSV this large is not an export of
+# one county's quarter, and reading it would take gigabytes of memory.
+MAX_CSV_BYTES = 256 << 20
+
+
 def _read_csv(loaded: LoadedFile) -> LoadedFile:
     name = loaded.name
     with open(loaded.path, "rb") as fh:  # read-only: inputs are never modified
+        size = os.fstat(fh.fileno()).st_size
+        if size > MAX_CSV_BYTES:
+            return _fail(loaded, Problem(
+                name, 0, "", f"{size / (1 << 20):.0f} MB", Rule.FILE_TOO_LARGE,
+                f"{name} 有 {size / (1 << 20):.0f} MB,超过一个县一个季度的数据所能有的 "
+                f"{MAX_CSV_BYTES >> 20} MB,未读取",
+                f"{name} is {size / (1 << 20):.0f} MB, more than the {MAX_CSV_BYTES >> 20} MB a county's "
+                "quarter can hold; not read",
+                "确认放入的是本县本季度的导出文件(不是全省或多个季度合并的文件),重新导出后放入",
+            ))
         data = fh.read()
     if not data or data.isspace():  # what `not data.strip()` says, without copying the file
         return _fail(loaded, _empty(name))
@@ -280,7 +296,8 @@ def _split_csv(data: bytes, name: str) -> _Grid | None:
             cut_text.append(text[:_SHOWN_VALUE])
         else:
             shape_rows.append(number + leading)
-            shape_text.append(f"{actual}/{expected}: {text[:_SHOWN_VALUE]}")
+            if len(shape_text) < MAX_LISTED:
+                shape_text.append(f"{actual}/{expected}: {text[:_SHOWN_VALUE]}")
     problems = []
     if shape_rows:
         problems.append(problems_frame(
@@ -312,7 +329,15 @@ def _split_with_arrow(
 
     def parse(use_threads: bool, bad: list) -> pa.Table:
         def on_invalid(row) -> str:
-            bad.append((row.number, row.text, row.expected_columns, row.actual_columns))
+            if use_threads:  # it cannot number the row: stop, and read again in order
+                bad.append(None)
+                return "error"
+            # The report shows the text of a check's first rows only (problems.MAX_LISTED); of
+            # the rest (a junk file has hundreds of thousands) only whether it is blank is kept.
+            text = row.text
+            if len(bad) >= 2 * MAX_LISTED:
+                text = "…" if text.strip() else ""
+            bad.append((row.number, text, row.expected_columns, row.actual_columns))
             return "skip"
 
         return pacsv.read_csv(
@@ -329,7 +354,12 @@ def _split_with_arrow(
         )
 
     bad: list = []
-    table = parse(len(data) > _THREADED_BYTES, bad)
+    threaded = len(data) > _THREADED_BYTES
+    try:
+        table = parse(threaded, bad)
+    except pa.ArrowInvalid:
+        if not (threaded and bad):
+            raise
     if bad:  # the parallel reader does not number bad rows: read again, in order, to number them
         bad = []
         table = parse(False, bad)

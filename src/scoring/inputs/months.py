@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 _QUARTER = re.compile(r"^(\d{4})[Qq]([1-4])$")
+# The years a quarter may be in: purchased services began in the 2010s, and every date of a
+# quarter (and of the one after it) must be a date the tables can hold (pandas: up to 2262).
+FIRST_YEAR, LAST_YEAR = 2000, 2099
 
 
 @dataclass(frozen=True, order=True)
@@ -19,10 +22,13 @@ class Quarter:
         match = _QUARTER.match(str(text).strip())
         if not match:
             raise ValueError(f"not a quarter: {text!r} (write it as 2026Q2)")
-        return cls(int(match.group(1)), int(match.group(2)))
+        year = int(match.group(1))
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ValueError(f"not a quarter: {text!r} (the year must be {FIRST_YEAR}-{LAST_YEAR})")
+        return cls(year, int(match.group(2)))
 
     def __str__(self) -> str:
-        return f"{self.year}Q{self.number}"
+        return f"{self.year:04d}Q{self.number}"
 
     @property
     def label(self) -> str:

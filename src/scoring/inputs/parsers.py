@@ -204,7 +204,9 @@ def _parse_dates_slowly(text: pd.Series) -> pd.Series:
 
 # amounts, counts, numbers, codes ----------------------------------------------------------------
 
-_MONEY = re.compile(r"^[¥￥]?(?:\d{1,3}(?:,\d{3})+|\d{1,15})(?:\.\d{0,2}0*)?元?$")
+# At most 15 digits of yuan, with or without thousands separators: the Parquet layers hold money
+# as decimal128(18, 2).
+_MONEY = re.compile(r"^[¥￥]?(?:\d{1,3}(?:,\d{3}){1,4}|\d{1,15})(?:\.\d{0,2}0*)?元?$")
 _MONEY_MARKS = re.compile(r"[¥￥元,]")
 _CENT = Decimal("0.01")
 _INTEGER = re.compile(r"^[+-]?\d{1,15}(?:\.0*)?$")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
+import numpy as np
 import pandas as pd
 
 
@@ -28,6 +29,7 @@ class Rule(StrEnum):
     PROTECTED_WORKBOOK = "protected_workbook"
     MERGED_HEADER = "merged_header"
     AMBIGUOUS_FILE = "ambiguous_file"  # both services.csv and services.xlsx
+    FILE_TOO_LARGE = "file_too_large"  # larger than any county's quarter: not read
     BAD_ROW_SHAPE = "bad_row_shape"  # a CSV row with more or fewer fields than the header
     # columns
     MISSING_COLUMN = "missing_column"
@@ -48,6 +50,8 @@ class Rule(StrEnum):
     NOT_ENROLLED_WITH_PROVIDER = "not_enrolled_with_provider"
     SURVEY_OUT_OF_RANGE = "survey_out_of_range"
     ESCORT_WITHOUT_HOSPITAL = "escort_without_hospital"
+    ESCORT_DAYS = "escort_days"  # more days than the row's dates cover, or than a row may claim
+    ABSURD_DURATION = "absurd_duration"  # a row counted by its times lasting more than a day
     BAD_ID_NUMBER = "bad_id_number"
     BAD_BIRTH_DATE = "bad_birth_date"
     BAD_PHONE = "bad_phone"
@@ -64,6 +68,7 @@ class Rule(StrEnum):
     WORKER_OVERLAP = "worker_overlap"
     LONG_VISIT = "long_visit"
     OUTSIDE_ENROLMENT = "outside_enrolment"
+    OVER_MIDNIGHT = "over_midnight"  # a timed visit ending on the day after it started
 
 
 class Group(StrEnum):
@@ -73,12 +78,13 @@ class Group(StrEnum):
 
 
 WARNINGS = {Rule.WORKER_OVERLAP, Rule.LONG_VISIT, Rule.OUTSIDE_ENROLMENT, Rule.UNKNOWN_COLUMN,
-            Rule.PAID_BEFORE_QUARTER}
+            Rule.PAID_BEFORE_QUARTER, Rule.OVER_MIDNIGHT}
 CONFIGURATION = {Rule.MISSING_REGION, Rule.BAD_REGION, Rule.UNKNOWN_RULE, Rule.BAD_RULE_VALUE}
 FILE_LEVEL = {
     Rule.MISSING_FILE, Rule.EMPTY_FILE, Rule.BINARY_FILE, Rule.TRUNCATED_FILE,
     Rule.UNREADABLE_ENCODING, Rule.CORRUPT_WORKBOOK, Rule.PROTECTED_WORKBOOK,
     Rule.MERGED_HEADER, Rule.AMBIGUOUS_FILE, Rule.MISSING_COLUMN, Rule.DUPLICATE_COLUMN,
+    Rule.FILE_TOO_LARGE,
 }
 
 
@@ -114,10 +120,18 @@ class Problem:
             object.__setattr__(self, "severity", severity_of(self.rule))
 
 
+# `count`: how many rows the line stands for: 1, or on the line after a check's listed rows,
+# how many more there are (see MAX_LISTED).
 REPORT_COLUMNS = [
     "file", "row", "column", "value", "rule", "severity", "group",
-    "message", "message_en", "action",
+    "message", "message_en", "action", "count",
 ]
+
+
+# Rows listed one by one per check (one rule about one column of one file); the rest of a check's
+# rows are one line saying how many more there are. A file of junk gets a report a clerk can
+# read (and a program can write) in seconds, not a gigabyte naming every cell.
+MAX_LISTED = 100
 
 
 def problems_frame(
@@ -132,23 +146,38 @@ def problems_frame(
 ) -> pd.DataFrame:
     """Many problems of one kind at once (vectorised: one call per check, not per row).
 
-    The messages and the action are usually one text for the whole batch; a sequence of texts
-    (one per row) says something row-specific, e.g. which earlier row a duplicate repeats."""
-    rows = pd.Series(rows, dtype="int64").reset_index(drop=True)
-    values = pd.Series(values, dtype="object").reset_index(drop=True).astype(str)
-    n = len(rows)
+    `rows` are every row the check flags; `values` and row-specific messages (a sequence of
+    texts, one per row, e.g. which earlier row a duplicate repeats) may stop after the first
+    `MAX_LISTED`, since only those are listed: beyond them one more line gives the count."""
+    rows = np.asarray(rows, dtype="int64").ravel()
+    total = len(rows)
+    n = min(total, MAX_LISTED)
 
-    def per_row(text) -> list | pd.Series:
-        if isinstance(text, str):
-            return [text] * n
-        return pd.Series(text, dtype="object").reset_index(drop=True).astype(str)
+    def listed(texts) -> list | pd.Series:
+        if isinstance(texts, str):
+            return [texts] * n
+        head = texts.iloc[:n] if isinstance(texts, pd.Series) else list(texts[:n])
+        return pd.Series(head, dtype="object").reset_index(drop=True).astype(str)
 
-    return pd.DataFrame({
-        "file": [file] * n, "row": rows, "column": [column] * n, "value": values,
+    frame = pd.DataFrame({
+        "file": [file] * n, "row": rows[:n], "column": [column] * n, "value": listed(values),
         "rule": [str(rule)] * n, "severity": [str(severity_of(rule))] * n,
         "group": [str(group_of(rule))] * n,
-        "message": per_row(message_zh), "message_en": per_row(message_en), "action": per_row(action),
+        "message": listed(message_zh), "message_en": listed(message_en), "action": listed(action),
+        "count": np.ones(n, dtype="int64"),
     }, columns=REPORT_COLUMNS)
+    if total > n:
+        more, first = total - n, int(rows[n])
+        summary = pd.DataFrame([{
+            "file": file, "row": first, "column": column, "value": str(more), "rule": str(rule),
+            "severity": str(severity_of(rule)), "group": str(group_of(rule)),
+            "message": f"从第 {first} 行起,另有 {more} 行有同样的问题,未逐行列出(本文件共 {total} 行)",
+            "message_en": f"{more} more rows from row {first} have the same problem ({total} in this file)",
+            "action": "按上面列出的行的做法改正其余各行;改正后重新校验,会再列出尚未改正的行",
+            "count": more,
+        }], columns=REPORT_COLUMNS)
+        frame = pd.concat([frame, summary], ignore_index=True)
+    return frame
 
 
 def report(problems: list[Problem], frames: list[pd.DataFrame] = ()) -> pd.DataFrame:
@@ -165,6 +194,7 @@ def report(problems: list[Problem], frames: list[pd.DataFrame] = ()) -> pd.DataF
             "file": d["file"], "row": d["row"], "column": d["column"], "value": d["value"],
             "rule": str(p.rule), "severity": str(p.severity), "group": str(group_of(p.rule)),
             "message": d["message_zh"], "message_en": d["message_en"], "action": d["action"],
+            "count": 1,
         })
     table = pd.concat(
         [pd.DataFrame(rows, columns=REPORT_COLUMNS), *frames],
@@ -176,3 +206,10 @@ def report(problems: list[Problem], frames: list[pd.DataFrame] = ()) -> pd.DataF
 
 
 _NO_PROBLEMS = pd.concat([pd.DataFrame([], columns=REPORT_COLUMNS)], ignore_index=True).reset_index(drop=True)
+
+
+def rows_with(problems: pd.DataFrame, severity: Severity) -> int:
+    """How many problems of this severity the report stands for (its `count`s, not its lines)."""
+    if not len(problems):
+        return 0
+    return int(problems.loc[problems["severity"] == str(severity), "count"].astype("int64").sum())

@@ -30,7 +30,8 @@ OTHER_CATEGORY = "其他"  # the visits_per_month key that applies to every unli
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # every number finite: `.inf` or `.nan` in region.yaml is a bad value, not a rule
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Weights(_Strict):
@@ -61,14 +62,17 @@ class QualityWeights(_Strict):
         return self
 
 
+MAX_RATE = Decimal("100000")  # yuan per person-day or person-month: far above any real rate
+
+
 def _rate_table(v: dict[str, Decimal] | None, allowed: tuple[str, ...], what: str):
     """An optional table of non-negative yuan rates keyed by known levels."""
     if v is not None:
         unknown = set(v) - set(allowed)
         if unknown:
             raise ValueError(f"{what} are {list(allowed)}, not {sorted(unknown)}")
-        if any(r < 0 for r in v.values()):
-            raise ValueError("rates may not be negative")
+        if any(not r.is_finite() or r < 0 or r > MAX_RATE for r in v.values()):
+            raise ValueError(f"rates must be between 0 and {MAX_RATE} yuan")
         v = {level: v[level] for level in allowed if level in v}  # one order, wherever it is read
     return v
 
@@ -84,10 +88,13 @@ class Rules(_Strict):
     hours_per_day: float = Field(8, gt=0, le=24)
     max_hours_per_record: float = Field(4, gt=0, le=24)
     standard_visit_hours: float = Field(1.0, gt=0, le=24)
+    # plausibility of service rows (validation)
+    long_visit_hours: float = Field(12, gt=0, le=24)
+    max_escort_days_per_record: float = Field(31, gt=0, le=92)
     # quality
     quality_weights: QualityWeights = QualityWeights()
     satisfied_at_least: int = Field(4, ge=1, le=5)
-    complaint_response_hours: float = Field(72, gt=0)
+    complaint_response_hours: float = Field(72, gt=0, le=720)
     # composite, deductions, grade
     weights: Weights = Weights()
     points_per_falsified: float = Field(5, ge=0, le=100)
@@ -109,11 +116,11 @@ class Rules(_Strict):
     escort_rates: dict[str, Decimal] | None = None
     care_tier_rates: dict[str, Decimal] | None = None
     # satisfaction report
-    min_surveys: int = Field(30, ge=1)
+    min_surveys: int = Field(30, ge=1, le=100_000)
     # spending report
-    per_capita_standard: Decimal = Field(Decimal("2000"), gt=0)
+    per_capita_standard: Decimal = Field(Decimal("2000"), gt=0, le=Decimal("1000000"))
     # disclosure control
-    suppress_below: int = Field(5, ge=3)  # SPEC: never under 3; "<3" still leaves 1 or 2
+    suppress_below: int = Field(5, ge=3, le=100)  # SPEC: never under 3; "<3" still leaves 1 or 2
 
     @field_validator("visits_per_month")
     @classmethod

@@ -50,14 +50,14 @@ from scoring.inputs.parsers import (
     read_money,
     read_numbers,
 )
-from scoring.inputs.problems import Rule, Severity, problems_frame, report, severity_of
-from scoring.inputs.rules import RegionConfig, load_region_config
+from scoring.inputs.problems import MAX_LISTED, Rule, Severity, problems_frame, report, severity_of
+from scoring.inputs.rules import RegionConfig, Rules, load_region_config
 from scoring.inputs.schema import DAY_UNIT, FILES, VALUE_LABELS, Column, Kind
 
 ACCOUNTING_COLUMNS = ["file", "rows_read", "rows_used", "rows_rejected"]
 
 INSPECTION_GRACE_DAYS = 10  # inspections of a quarter may happen up to 10 days after it ends
-LONG_VISIT_HOURS = 12  # a visit (not counted in days) longer than this is implausible
+MAX_TIMED_VISIT = np.timedelta64(24, "h")  # a row counted by its times lasts at most a day
 _SHOWN = 200  # characters of a value shown in the report
 _SHORT = 1000  # rows of a text column not worth deduplicating (see _as_contract)
 
@@ -121,7 +121,7 @@ def validate_quarter(region_dir: Path, quarter: str | Quarter) -> Validation:
     _check_references(inputs)
     _check_quarter(inputs, quarter)
     _check_enrolled_with(inputs)
-    _check_services(inputs)
+    _check_services(inputs, config.rules if config is not None else Rules())
     _check_inspections(inputs, quarter)
     _check_paid(inputs["paid"], quarter)
 
@@ -184,7 +184,9 @@ class _Input:
         n = int(np.count_nonzero(mask))
         if not n:
             return
-        shown = [v[:_SHOWN] for v in self.text[column].filter(pa.array(mask)).to_pylist()]
+        # only the rows the report lists become Python values (see problems.MAX_LISTED)
+        first = np.flatnonzero(mask)[:MAX_LISTED]
+        shown = [v[:_SHOWN] for v in self.text[column].take(pa.array(first)).to_pylist()]
         self.frames.append(problems_frame(
             self.loaded.name, self.rows[mask], self.loaded.header(column), shown,
             rule, zh, en, action,
@@ -273,7 +275,11 @@ class _Input:
         else:
             used = ~self.rejected
             p = self.loaded.problems
-            if len(p):  # rows the loader rejected are not in `rows`; a header row is not either
+            # Rows the loader rejects are taken out of `rows` (a header row is not in them
+            # either): a report lists only the first rows of a check (problems.MAX_LISTED), so
+            # it cannot say which rows are rejected. This only guards against a loader problem
+            # that forgot to.
+            if len(p):
                 named = p.loc[(p["severity"] == str(Severity.ERROR)) & (p["row"] > 0), "row"].to_numpy()
                 used &= ~np.isin(self.rows, named.astype(np.int64))
         kept = None if used.all() else used
@@ -464,9 +470,11 @@ def _check_enrolled_with(inputs: dict[str, _Input]) -> None:
         )
 
 
-def _check_services(inputs: dict[str, _Input]) -> None:
-    """Service rows against the beneficiary roster and the catalog: escort days with a hospital
-    level, and (warnings) overlapping, long and out-of-enrolment visits."""
+def _check_services(inputs: dict[str, _Input], rules: Rules) -> None:
+    """Service rows against the beneficiary roster and the catalog (METHODOLOGY.md, "Plausibility
+    of service rows"): escort days with a hospital level and no more days than their dates
+    span, no timed row longer than a day, and (warnings) overlapping, long, over-midnight and
+    out-of-enrolment visits."""
     services, beneficiaries, catalog = inputs["services"], inputs["beneficiaries"], inputs["catalog"]
     text, typed = services.text, services.typed
     started, ended = typed["started_at"], typed["ended_at"]
@@ -507,30 +515,88 @@ def _check_services(inputs: dict[str, _Input]) -> None:
             "填写「医院级别」:township(乡镇)、county(县级)或 city(市级及以上)",
         )
         duration = ended - started
-        too_long = timed & ~by_day & (duration > np.timedelta64(LONG_VISIT_HOURS, "h"))
-        if too_long.any():
-            hours = (pd.Series(duration[too_long]).dt.total_seconds() / 3600).round(1).astype(str)
-            services.flag(
-                Rule.LONG_VISIT, too_long, "ended_at",
-                "单次服务时长 " + hours + f" 小时,超过 {LONG_VISIT_HOURS} 小时",
-                "visit lasts " + hours + f" hours, more than {LONG_VISIT_HOURS}",
-                "核实开始和结束时间是否录错",
-            )
-        escorts = timed & by_day
-        too_many_days = np.zeros(len(escorts), dtype=bool)
-        if escorts.any():
-            allowed = pd.to_timedelta(np.minimum(typed["units"][escorts], 36500) + 1, unit="D").to_numpy()
-            too_many_days[escorts] = duration[escorts] > allowed
-        if too_many_days.any():
-            days = (pd.Series(duration[too_many_days]).dt.total_seconds() / 86400).round(1).astype(str)
-            services.flag(
-                Rule.LONG_VISIT, too_many_days, "ended_at",
-                "陪护起止时间跨 " + days + " 天,超过登记的天数加 1 天",
-                "the escort lasts " + days + " days, more than its units + 1",
-                "核实起止时间和「数量」(天数)",
-            )
+        _check_timed_rows(services, timed & ~by_day, duration, rules)
+        _check_escort_days(services, timed & by_day, duration, rules)
 
     _check_worker_overlap(services, timed & ~services.empty["worker_id"])
+
+
+def _hours_text(duration: np.ndarray) -> pd.Series:
+    return (pd.Series(duration).dt.total_seconds() / 3600).round(1).astype(str)
+
+
+def _check_timed_rows(services: _Input, timed: np.ndarray, duration: np.ndarray, rules: Rules) -> None:
+    """Rows counted by their times: longer than a day is an error (not one visit), longer than
+    `long_visit_hours` or ending on a later date a warning (one problem per row, the worst)."""
+    absurd = timed & (duration > MAX_TIMED_VISIT)
+    if absurd.any():
+        hours = _hours_text(duration[absurd])
+        services.flag(
+            Rule.ABSURD_DURATION, absurd, "ended_at",
+            "按起止时间计时的一条服务长达 " + hours + " 小时,超过一天",
+            "a service counted by its times lasts " + hours + " hours, more than a day",
+            "更正开始或结束时间;连续多天的服务(如住院陪护)应使用按「天」计量的服务项目并填写天数",
+        )
+    long_limit = np.timedelta64(int(round(rules.long_visit_hours * 3600)), "s")
+    too_long = timed & ~absurd & (duration > long_limit)
+    if too_long.any():
+        hours = _hours_text(duration[too_long])
+        limit = f"{rules.long_visit_hours:g}"
+        services.flag(
+            Rule.LONG_VISIT, too_long, "ended_at",
+            "单次服务时长 " + hours + f" 小时,超过 {limit} 小时",
+            "visit lasts " + hours + f" hours, more than {limit}",
+            "核实开始和结束时间是否录错",
+        )
+    started = services.typed["started_at"]
+    over_midnight = timed & ~absurd & ~too_long & (
+        services.typed["ended_at"].astype("datetime64[D]") > started.astype("datetime64[D]"))
+    services.flag(
+        Rule.OVER_MIDNIGHT, over_midnight, "ended_at",
+        "服务从当天持续到次日(跨过午夜)", "the visit ends on the day after it started (spans midnight)",
+        "核实结束时间:是夜间照料就保留,录错了日期就更正",
+    )
+
+
+def _check_escort_days(services: _Input, escorts: np.ndarray, duration: np.ndarray, rules: Rules) -> None:
+    """Rows counted in days are paid by the day (escort subsidy): their days may not exceed the
+    calendar days their dates cover, nor `max_escort_days_per_record` (errors); times spanning
+    more than the days + 1 are a warning."""
+    if not escorts.any():
+        return
+    units = np.nan_to_num(services.typed["units"], nan=0.0)
+    first = services.typed["started_at"].astype("datetime64[D]")
+    last = services.typed["ended_at"].astype("datetime64[D]")
+    covered = np.zeros(len(units), dtype=np.int64)
+    covered[escorts] = (last[escorts] - first[escorts]).astype(np.int64) + 1
+    over_cap = escorts & (units > rules.max_escort_days_per_record)
+    cap = f"{rules.max_escort_days_per_record:g}"
+    services.flag(
+        Rule.ESCORT_DAYS, over_cap, "units", f"一条陪护记录登记的天数超过上限 {cap} 天",
+        f"an escort row claims more than the {cap} days a row may claim",
+        "核实「数量」(天数);更长的住院陪护请按月分成多条记录",
+    )
+    over_span = escorts & ~over_cap & (units > covered)
+    if over_span.any():
+        spans = pd.Series(covered[over_span]).astype(str)
+        services.flag(
+            Rule.ESCORT_DAYS, over_span, "units",
+            "登记的陪护天数多于起止日期覆盖的 " + spans + " 天",
+            "the row claims more days than the " + spans + " calendar days its dates cover",
+            "核实「数量」(天数)和起止时间",
+        )
+    allowed = pd.to_timedelta(np.minimum(units[escorts], 36500) + 1, unit="D").to_numpy()
+    too_many_days = np.zeros(len(escorts), dtype=bool)
+    too_many_days[escorts] = duration[escorts] > allowed
+    too_many_days &= ~over_cap & ~over_span
+    if too_many_days.any():
+        days = (pd.Series(duration[too_many_days]).dt.total_seconds() / 86400).round(1).astype(str)
+        services.flag(
+            Rule.LONG_VISIT, too_many_days, "ended_at",
+            "陪护起止时间跨 " + days + " 天,超过登记的天数加 1 天",
+            "the escort lasts " + days + " days, more than its units + 1",
+            "核实起止时间和「数量」(天数)",
+        )
 
 
 def _check_worker_overlap(services: _Input, timed: np.ndarray) -> None:

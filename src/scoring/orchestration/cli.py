@@ -19,7 +19,7 @@ from rich.table import Table
 
 from scoring import __version__
 from scoring.inputs.layer import read_validated
-from scoring.inputs.months import Quarter
+from scoring.inputs.months import FIRST_YEAR, LAST_YEAR, Quarter
 from scoring.orchestration import province as provinces
 from scoring.orchestration.report import validation_summary
 from scoring.orchestration.run import QuarterJob, run_jobs, run_notebook
@@ -77,7 +77,8 @@ def parse_quarter(text: str) -> Quarter:
     try:
         return Quarter.parse(text)
     except ValueError:
-        fail(f"季度 {text!r} 的写法不对,应写成 2026Q2 这样的形式 (quarter must look like 2026Q2)")
+        fail(f"季度 {text!r} 的写法不对,应写成 2026Q2 这样的形式,年份在 {FIRST_YEAR}–{LAST_YEAR} 之间 "
+             f"(quarter must look like 2026Q2, a year {FIRST_YEAR}-{LAST_YEAR})")
         raise  # unreachable: fail() exits
 
 

@@ -8,6 +8,8 @@ from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 
+from scoring.inputs.problems import Severity, rows_with
+
 SHOWN_PROBLEMS = 15
 
 
@@ -24,8 +26,8 @@ def validation_summary(validation, out_dir: Path) -> Group:
     parts = [accounting]
     if len(problems):
         by_rule = (
-            problems.groupby(["severity", "rule", "file"], sort=True).size()
-            .reset_index(name="count").sort_values(["severity", "count"], ascending=[True, False])
+            problems.astype({"count": "int64"}).groupby(["severity", "rule", "file"], sort=True)["count"]
+            .sum().reset_index(name="count").sort_values(["severity", "count"], ascending=[True, False])
         )
         counts = Table(title="问题汇总 Problems by rule", title_justify="left")
         for column in ("级别 severity", "规则 rule", "文件 file", "数量 count"):
@@ -45,8 +47,7 @@ def validation_summary(validation, out_dir: Path) -> Group:
                           row.message, row.action)
         parts.append(first)
 
-    n_errors = int((problems["severity"] == "error").sum()) if len(problems) else 0
-    n_warnings = len(problems) - n_errors
+    n_errors, n_warnings = rows_with(problems, Severity.ERROR), rows_with(problems, Severity.WARNING)
     where = Path(out_dir) / "validation.csv"
     if validation.ok:
         verdict = (f"[green]{validation.region_dir.name} {validation.quarter} 可以评分[/] "
