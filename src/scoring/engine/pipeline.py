@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from scoring.engine.objections import objection_table
 from scoring.engine.paid import paid_table
 from scoring.engine.payments import care_lines, escort_lines, payment_table
 from scoring.engine.satisfaction import satisfaction_table
@@ -18,7 +19,7 @@ from scoring.engine.spending import spending_table
 from scoring.inputs.months import Quarter
 from scoring.inputs.rules import RegionConfig, Rules
 
-RESULT_FILES = ("scores", "satisfaction", "payments", "spending", "paid")
+RESULT_FILES = ("scores", "satisfaction", "payments", "spending", "paid", "objections")
 
 
 @dataclass
@@ -33,6 +34,7 @@ class QuarterResults:
     payments: pd.DataFrame
     spending: pd.DataFrame
     paid: pd.DataFrame  # planned against paid, per contract
+    objections: pd.DataFrame  # the public objection log of the quarter (may be empty)
     evidence: Evidence
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -59,5 +61,6 @@ def score_quarter(
         rules=rules, scores=scores,
         satisfaction=satisfaction_table(tables["providers"], tables["surveys"], rules),
         payments=payments, spending=spending, paid=paid_table(payments, tables.get("paid")),
+        objections=objection_table(tables.get("objections")),
         evidence=evidence,
     )

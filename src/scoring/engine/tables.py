@@ -74,6 +74,10 @@ SCHEMAS: dict[str, dict[str, Column]] = {
         "paid": MONEY, "difference": MONEY, "vouchers": COUNT, "last_paid_on": TEXT,
         "status": TEXT, "reason": TEXT,
     },
+    "objections": {
+        "objection_id": TEXT, "received_on": TEXT, "provider_id": TEXT, "about": TEXT,
+        "summary": TEXT, "decision": TEXT, "decided_on": TEXT, "revision": OPTIONAL_COUNT,
+    },
     "spending": {
         "spend": MONEY, "avg_beneficiaries": Column(Kind.DECIMAL), "per_capita_annual": MONEY,
         "per_capita_standard": MONEY, "ratio_to_standard": RATIO4, "spend_per_service": MONEY,

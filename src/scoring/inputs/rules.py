@@ -119,6 +119,8 @@ class Rules(_Strict):
     min_surveys: int = Field(30, ge=1, le=100_000)
     # spending report
     per_capita_standard: Decimal = Field(Decimal("2000"), gt=0, le=Decimal("1000000"))
+    # objections to a published quarter
+    objection_days: int = Field(7, ge=1, le=60)  # working days from publication
     # disclosure control
     suppress_below: int = Field(5, ge=3, le=100)  # SPEC: never under 3; "<3" still leaves 1 or 2
 
@@ -196,11 +198,34 @@ class Publisher(_Strict):
         return v if v is None or v.endswith("/") else v + "/"
 
 
+# A public office number: a landline with its area code (0943-3221234), a service number
+# (12345, 12349, 96156) or a mobile number; spaces and dashes as people write them.
+PUBLIC_PHONE = r"^(?:0\d{2,3}-?\d{7,8}(?:-\d{1,6})?|1[2-9]\d{3,4}|1[3-9]\d{9})$"
+
+
+class Contact(_Strict):
+    """Where the public complains and objects (region.yaml, `contact:`): the bureau's public
+    office, shown at the foot of every page and on the 监督与投诉 page. Required to publish."""
+
+    bureau: str = Field(min_length=2, max_length=60)  # 会宁县民政局
+    address: str = Field(min_length=4, max_length=120)  # 会宁县会师镇……(邮编)
+    telephone: str = Field(pattern=PUBLIC_PHONE)  # the office that answers objections
+    hotline: str | None = Field(None, pattern=PUBLIC_PHONE)  # complaints, e.g. 12345 or 12349
+    email: str | None = Field(None, pattern=r"^[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+    office_hours: str | None = Field(None, max_length=60)  # 工作日 8:30–12:00、14:30–18:00
+
+    @field_validator("telephone", "hotline", mode="before")
+    @classmethod
+    def _phone_text(cls, v: Any) -> Any:
+        return str(v).replace(" ", "") if isinstance(v, (int, str)) else v
+
+
 class RegionConfig(_Strict):
     name: str = Field(min_length=1)
     code: str = Field(pattern=r"^\d{6}$")
     rules: Rules = Rules()
     publisher: Publisher = Publisher()
+    contact: Contact | None = None
 
     @field_validator("code", mode="before")
     @classmethod
@@ -293,7 +318,7 @@ def load_region_config(region_dir: Path) -> tuple[RegionConfig | None, list[Prob
             f"{REGION_FILE} 应为键值对(name、code、rules)", f"{REGION_FILE} must be a mapping",
             "参照示例区域的 region.yaml 填写",
         )]
-    for optional in ("rules", "publisher"):
+    for optional in ("rules", "publisher", "contact"):
         if data.get(optional) is None:
             data.pop(optional, None)
     try:

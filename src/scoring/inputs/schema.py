@@ -68,6 +68,7 @@ SURVEY_METHODS = ("home", "phone")
 SUBSTANTIATED = ("yes", "no", "pending")
 INSPECTION_RESULTS = ("pass", "poor", "falsified")
 CARE_LEVELS = ("全自理", "半护理", "全护理")
+DECISIONS = ("upheld", "partly_upheld", "rejected", "pending")
 GRADES = ("优秀", "良好", "合格", "不合格")
 
 # Chinese spellings accepted for coded values, mapped to the canonical code.
@@ -79,6 +80,7 @@ VALUE_LABELS: dict[str, str] = {
     "市级": "city", "市级及以上": "city", "市": "city",
     "入户": "home", "上门": "home",
     "是": "yes", "否": "no", "待核实": "pending",
+    "成立": "upheld", "部分成立": "partly_upheld", "不成立": "rejected", "处理中": "pending",
     "合格": "pass", "通过": "pass", "较差": "poor", "效果差": "poor", "弄虚作假": "falsified",
 }
 
@@ -240,9 +242,33 @@ PAID = FileSpec(
     ),
 )
 
+# Objections to the published quarter (公示期异议), one row per objection. Optional. What was objected
+# to and what was decided are public; who objected never is.
+OBJECTIONS = FileSpec(
+    name="objections",
+    label="异议处理",
+    level="quarter",
+    key="objection_id",
+    optional=True,
+    references=(("provider_id", "providers", "provider_id"),),
+    columns=(
+        Column("objection_id", "异议编号", Kind.CODE),
+        Column("received_on", "收到日期", Kind.DATE),
+        Column("provider_id", "机构编号", Kind.CODE, required=False),
+        Column("about", "异议事项", Kind.TEXT),
+        Column("summary", "异议内容摘要", Kind.TEXT),
+        Column("decision", "处理结果", Kind.CHOICE, choices=DECISIONS),
+        Column("decided_on", "答复日期", Kind.DATE, required=False),
+        Column("revision", "更正版本", Kind.INT, required=False),
+        Column("objector", "异议人", Kind.TEXT, required=False, personal=True),
+        Column("objector_phone", "异议人电话", Kind.PHONE, required=False, personal=True),
+    ),
+)
+
 FILES: dict[str, FileSpec] = {
     spec.name: spec
-    for spec in (PROVIDERS, CATALOG, BENEFICIARIES, SERVICES, SURVEYS, COMPLAINTS, INSPECTIONS, PAID)
+    for spec in (PROVIDERS, CATALOG, BENEFICIARIES, SERVICES, SURVEYS, COMPLAINTS, INSPECTIONS, PAID,
+                 OBJECTIONS)
 }
 REGION_FILES = [s.name for s in FILES.values() if s.level == "region"]
 QUARTER_FILES = [s.name for s in FILES.values() if s.level == "quarter"]

@@ -71,6 +71,7 @@ _ORDERS = (
     ("beneficiaries", ("enrolled_on", "exited_on"), Rule.DATE_ORDER),
     ("services", ("ordered_at", "started_at", "ended_at"), Rule.TIME_ORDER),
     ("complaints", ("received_at", "assigned_at", "verified_at", "responded_at"), Rule.TIME_ORDER),
+    ("objections", ("received_on", "decided_on"), Rule.DATE_ORDER),
 )
 # The rule that reports a value its column's parser could not read.
 _UNREADABLE = {
@@ -124,6 +125,7 @@ def validate_quarter(region_dir: Path, quarter: str | Quarter) -> Validation:
     _check_services(inputs, config.rules if config is not None else Rules())
     _check_inspections(inputs, quarter)
     _check_paid(inputs["paid"], quarter)
+    _check_objections(inputs["objections"])
 
     # results
     problems = report(config_problems, [f for item in inputs.values() for f in item.frames])
@@ -437,6 +439,22 @@ def _check_paid(item: _Input, quarter: Quarter) -> None:
               f"「支付日期」早于 {quarter} 开始({quarter.first_day:%Y-%m-%d})",
               f"paid_on is before {quarter} began",
               "如果是预拨款,请核实后保留;如果日期写错了,更正「支付日期」")
+
+
+def _check_objections(item: "_Input") -> None:
+    """A decided objection says when it was answered; a revision it led to is version 2 or later
+    (version 1 is the publication objected to)."""
+    if not item.has("decision", "decided_on", "revision"):
+        return
+    decided = np.isin(item.typed["decision"], ["upheld", "partly_upheld", "rejected"])
+    item.flag(Rule.MISSING_VALUE, decided & item.empty["decided_on"], "decided_on",
+              "已作出处理结果的异议没有填写「答复日期」", "a decided objection has no decided_on date",
+              "填写答复异议人的日期;尚未答复的,「处理结果」填 处理中(pending)")
+    revision = item.typed["revision"].to_numpy(dtype=np.int64, na_value=0)
+    item.flag(Rule.BAD_INTEGER, ~item.empty["revision"] & (revision < 2), "revision",
+              "「更正版本」应为异议导致的更正后版本号(2 或更大)",
+              "revision must be the version the objection led to (2 or later)",
+              "填写更正后公布的版本号(第 2 版填 2);没有导致更正的留空")
 
 
 def _check_enrolled_with(inputs: dict[str, _Input]) -> None:

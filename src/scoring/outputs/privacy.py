@@ -184,6 +184,12 @@ def roster_from_data(data_roots: Iterable[Path]) -> Roster:
                 complaints = load_input(region_dir, FILES["complaints"], quarter_dir.name).frame
                 if complaints is not None and "text" in complaints:
                     roster.add_text(complaints["text"], "投诉内容", shortest=6)
+                objections = load_input(region_dir, FILES["objections"], quarter_dir.name).frame
+                if objections is not None:
+                    if "objector" in objections:
+                        roster.add_text(objections["objector"], "异议人")
+                    if "objector_phone" in objections:
+                        roster.add_tokens(objections["objector_phone"], "电话")
     roster.allow(public)
     return roster
 
