@@ -31,7 +31,7 @@ from scoring.orchestration.stages import (
 )
 from scoring.outputs import site as site_builder
 from scoring.outputs.publish import publish_province
-from scoring.refusal import Code, Refusal
+from scoring.refusal import Code, Refusal, cannot_write, written_error
 
 app = typer.Typer(
     name="scoring",
@@ -62,12 +62,21 @@ def show_refusal(refusal: Refusal) -> None:
 
 
 def refusals_exit(command):
-    """A command whose Refusal is printed as sentences (message, what to do, code); exit 1."""
+    """A command whose Refusal is printed as sentences (message, what to do, code); exit 1. The
+    one place where a write that failed because of the machine (a read-only folder, a full disk:
+    `refusal.cannot_write`) becomes a refusal too; any other OSError is a bug and keeps its
+    traceback. Every stage writes aside and renames in, so what was there before is untouched."""
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
         except Refusal as refusal:
+            show_refusal(refusal)
+            raise typer.Exit(1)
+        except OSError as error:
+            refusal = cannot_write(error)
+            if refusal is None:
+                raise
             show_refusal(refusal)
             raise typer.Exit(1)
     return wrapper
@@ -109,6 +118,7 @@ def version() -> None:
 
 
 @app.command()
+@refusals_exit
 def generate(
     profile: Annotated[str, typer.Argument(help="xiajiang、huining 或 province")],
     out: Annotated[Path, typer.Option("--out", help="输出目录 (region directory, or province root)")],
@@ -141,6 +151,7 @@ def progress_bar() -> Progress:
 
 
 @app.command()
+@refusals_exit
 def validate(
     data_dir: Annotated[Path, typer.Argument(help="区域目录,如 data/xiajiang")],
     quarter: Annotated[str, typer.Option("--quarter", "-q", help="季度,如 2026Q2")],
@@ -171,7 +182,10 @@ def run_quarters(quarters: list[tuple[Path, Quarter]], rules: dict | None = None
             if outcome.ok:
                 continue
             all_ok = False
-            refusal = _refusal_of(job.region_dir, Quarter.parse(job.quarter))
+            # a notebook that could not write its layer (read-only folder, full disk) says so
+            written = written_error(outcome.error)
+            refusal = (cannot_write(written) if written is not None
+                       else _refusal_of(job.region_dir, Quarter.parse(job.quarter)))
             if refusal is not None:
                 show_refusal(refusal)
             else:
@@ -215,6 +229,7 @@ def run_province_quarter(province_dir: Path, q: Quarter, workers: int | None, sc
 
 
 @app.command()
+@refusals_exit
 def run(
     data_dir: Annotated[Path, typer.Argument(help="区域目录,如 data/xiajiang")],
     quarter: Annotated[Optional[str], typer.Option("--quarter", "-q", help="季度,如 2026Q2")] = None,

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
+from scoring.files import write_bytes
+
 LOCAL = ZoneInfo("Asia/Shanghai")
 DISCLOSURES = "disclosures"
 STORE = ".disclosures"
@@ -56,8 +58,7 @@ def write_file(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() or path.is_symlink():
         path.unlink()
-    with open(path, "wb") as handle:
-        handle.write(data)
+    write_bytes(path, data)
 
 
 class Store:
