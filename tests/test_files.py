@@ -12,6 +12,7 @@ from pathlib import Path
 
 import helpers
 import pytest
+import sitebuild
 from typer.testing import CliRunner
 
 from scoring import files
@@ -202,3 +203,22 @@ def test_run_into_a_read_only_results_folder_is_refused(project):
 def test_run_into_a_read_only_build_folder_is_refused(project):
     with helpers.read_only(project / "build"):
         refused_with(invoke("run", "data/county", "--quarter", Q, "--workers", "1"), Code.CANNOT_WRITE)
+
+
+@pytest.mark.slow
+def test_site_on_a_full_disk_is_refused_and_the_built_site_is_untouched(tmp_path, monkeypatch):
+    project = sitebuild.new_project(tmp_path)
+    region = helpers.write_region(tmp_path / "data" / "county")
+    sitebuild.score_and_publish(region, Q, project, tmp_path / "build")
+    monkeypatch.chdir(project)
+    with helpers.small_disk(project / "build", "24m"):
+        assert invoke("site", "--data", str(tmp_path / "data")).exit_code == 0
+        filler = helpers.fill_disk(project / "build")
+        before = hashes(project / "build")
+        # mkdocs runs in its own process: its error comes back in its output
+        refused_with(invoke("site", "--data", str(tmp_path / "data")), Code.DISK_FULL)
+        assert hashes(project / "build") == before  # the previous site, whole; no folder beside it
+        filler.unlink()
+        with helpers.read_only(project / "build"):
+            refused_with(invoke("site", "--data", str(tmp_path / "data")), Code.CANNOT_WRITE)
+        assert hashes(project / "build") == {k: v for k, v in before.items() if k != "filler.bin"}

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
+import helpers
 import pytest
 import sitebuild
 
+from scoring import files
 from scoring.outputs.pages import md_escape, render_pages
-from scoring.outputs.site import check_links
+from scoring.outputs.site import build, check_links
+from scoring.refusal import Code
 
 pytestmark = pytest.mark.slow
 
@@ -122,3 +126,57 @@ def test_a_plan_is_never_called_a_payment(site):
     paid = (site.built / "disclosures/huining/2026Q1/index.html").read_text(encoding="utf-8")
     assert "计划拨付与实际拨付" in paid and "部分拨付" in paid and "尚差 130.00 元" in paid
     assert "财务已登记实际拨付" in paid
+
+
+# builds of their own: a small region (tests/helpers.py) in a fresh project ---------------------
+
+PLANTED_ID = helpers.id_number("360823", "19450317", 27)  # a made-up person
+PLANTED_PHONE = "13907961234"
+PLANTED_NAME = "吴霞春"
+
+
+def built_files(project: Path) -> dict[str, bytes]:
+    root = project / "build" / "site"
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def beside_the_site(project: Path) -> list[str]:
+    """Whatever a build left in build/ besides build/site (its temporary folders)."""
+    return sorted(p.name for p in (project / "build").iterdir() if p.name != "site")
+
+
+def small_project(tmp_path: Path, tables=None, folder: str = "county", region_yaml: str = helpers.REGION_YAML):
+    project = sitebuild.new_project(tmp_path)
+    region = helpers.write_region(tmp_path / "data" / folder, tables, region_yaml=region_yaml)
+    sitebuild.score_and_publish(region, helpers.QUARTER, project, tmp_path / "layers")
+    return project, region
+
+
+def test_a_site_that_fails_its_checks_leaves_the_previous_build_whole(tmp_path):
+    project, _ = small_project(tmp_path)
+    build(project / "mkdocs.yml", [tmp_path / "data"])
+    before = built_files(project)
+    (project / "site" / "leak.md").write_text(f"# 泄露\n\n身份证号 {PLANTED_ID}\n", encoding="utf-8")
+    with helpers.refused(Code.SITE_BUILD_FAILED):
+        build(project / "mkdocs.yml", [tmp_path / "data"])
+    assert built_files(project) == before  # byte for byte: no leak.html, no new search index
+    assert beside_the_site(project) == []  # the temporary build is gone
+    (project / "site" / "leak.md").unlink()
+    (project / "site" / "extra.md").write_text("# 新页面\n", encoding="utf-8")
+    build(project / "mkdocs.yml", [tmp_path / "data"])
+    assert "extra.html" in built_files(project) and beside_the_site(project) == []
+
+
+def test_a_build_killed_before_its_swap_leaves_the_previous_site(tmp_path, monkeypatch):
+    project, _ = small_project(tmp_path)
+    build(project / "mkdocs.yml", [tmp_path / "data"])
+    before = built_files(project)
+    (project / "site" / "extra.md").write_text("# 新页面\n", encoding="utf-8")
+
+    def killed(new, target):
+        raise KeyboardInterrupt  # the process dies with the new site complete beside the old
+
+    monkeypatch.setattr(files, "replace_directory", killed)
+    with pytest.raises(KeyboardInterrupt):
+        build(project / "mkdocs.yml", [tmp_path / "data"])
+    assert built_files(project) == before and beside_the_site(project) == []
