@@ -9,8 +9,10 @@ from pathlib import Path
 import helpers
 import pytest
 import sitebuild
+from typer.testing import CliRunner
 
 from scoring import files
+from scoring.orchestration.cli import app
 from scoring.outputs.pages import md_escape, render_pages
 from scoring.outputs.site import build, check_links
 from scoring.refusal import Code
@@ -180,3 +182,50 @@ def test_a_build_killed_before_its_swap_leaves_the_previous_site(tmp_path, monke
     with pytest.raises(KeyboardInterrupt):
         build(project / "mkdocs.yml", [tmp_path / "data"])
     assert built_files(project) == before and beside_the_site(project) == []
+
+
+def test_personal_data_published_by_mistake_is_withdrawn_and_the_site_builds_again(tmp_path, monkeypatch):
+    # The reviewer's case: a provider's name held a person's name, phone and ID number; it was
+    # published, then revised, so it stayed in v1/, and every build failed, for every region.
+    tables = helpers.sample_tables()
+    tables["beneficiaries"].loc[0, "name"] = PLANTED_NAME
+    project, region = small_project(tmp_path, tables)
+    other = helpers.write_region(tmp_path / "data" / "other", region_yaml="name: 另一县\ncode: '360824'\n")
+    sitebuild.score_and_publish(other, helpers.QUARTER, project, tmp_path / "layers")
+    with open(region / "region.yaml", "a", encoding="utf-8") as handle:
+        handle.write(sitebuild.REVISED_RULES)
+    sitebuild.score_and_publish(region, helpers.QUARTER, project, tmp_path / "layers", revise=True, reason="调整拨付比例")
+    # the published-by-mistake state (the publish-time scan now refuses it): the personal data
+    # written into the stored files of both versions, as an older release would have published it
+    quarter = project / "site" / "disclosures" / "county" / helpers.QUARTER
+    leaked = f"峡江县阳光社工服务中心 联系人 {PLANTED_NAME} {PLANTED_PHONE} {PLANTED_ID}"
+    for path in (quarter / "scores.csv", quarter / "v1" / "scores.csv"):
+        files.write_bytes(path, path.read_bytes().replace("峡江县阳光社工服务中心".encode(), leaked.encode()))
+    monkeypatch.chdir(project)
+    data = ["--data", str(tmp_path / "data")]
+    failed = CliRunner().invoke(app, ["site", *data])
+    assert failed.exit_code == 1 and f"({Code.SITE_BUILD_FAILED})" in failed.output
+    assert "scoring withdraw" in failed.output
+
+    withdrawn = CliRunner().invoke(app, ["withdraw", str(region), "--quarter", helpers.QUARTER,
+                                         "--reason", "机构名称中误含个人信息"])
+    assert withdrawn.exit_code == 0, withdrawn.output
+    rebuilt = CliRunner().invoke(app, ["site", *data])
+    assert rebuilt.exit_code == 0, rebuilt.output
+
+    built = project / "build" / "site"
+    for path in built.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".json", ".js", ".csv", ".xml"):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            for value in (PLANTED_ID, PLANTED_PHONE, PLANTED_NAME):
+                assert value not in text, (path, value)
+    assert (built / "search" / "search_index.json").is_file()
+    notice = (built / "disclosures" / "county" / helpers.QUARTER / "index.html").read_text(encoding="utf-8")
+    assert "撤回公告" in notice and "机构名称中误含个人信息" in notice
+    for page in ("disclosures/county/index.html", "disclosures/corrections.html"):
+        assert "机构名称中误含个人信息" in (built / page).read_text(encoding="utf-8"), page
+    assert (built / "disclosures" / "county" / helpers.QUARTER / "withdrawn.json").is_file()
+    assert not (built / "disclosures" / "county" / helpers.QUARTER / "v1").exists()
+    # the other region is still published, whole
+    assert (built / "disclosures" / "other" / helpers.QUARTER / "scores.csv").is_file()
+    assert "另一县" in (built / "index.html").read_text(encoding="utf-8")

@@ -41,6 +41,8 @@ class Code(StrEnum):
     DISCLOSURE_RISK = "disclosure_risk"  # a hidden small count could be worked out from the release
     SITE_BUILD_FAILED = "site_build_failed"  # mkdocs failed, a link is broken, or the scan found data
     SITE_CONFIG_MISSING = "site_config_missing"
+    NOT_PUBLISHED = "not_published"  # scoring withdraw: nothing of that quarter is online
+    WITHDRAWAL_WITHOUT_REASON = "withdrawal_without_reason"
     # the machine
     CANNOT_WRITE = "cannot_write"  # a folder to write is read-only or not ours (EACCES, EPERM, EROFS)
     DISK_FULL = "disk_full"  # no space left on the disk, or the quota is used up (ENOSPC, EDQUOT)

@@ -96,6 +96,14 @@ class OcdsSettings:
     def record_uri(self, region: str) -> str:
         return f"{self.site_url}disclosures/{region}/{RECORD_FILE}"
 
+    @classmethod
+    def of_record(cls, record: dict | None, region: str, site_url: str | None = None) -> "OcdsSettings":
+        """The settings a region's record package was published with (its address), else the
+        site's (`site_url`)."""
+        uri = str((record or {}).get("uri", ""))
+        suffix = f"disclosures/{region}/{RECORD_FILE}"
+        return cls.resolve({"site_url": uri.removesuffix(suffix)} if uri.endswith(suffix) else None, site_url)
+
 
 @dataclass(frozen=True)
 class PaidAmount:

@@ -140,7 +140,8 @@ def build(config: Path = Path("mkdocs.yml"), data_roots: list[Path] | None = Non
             raise Refusal(
                 Code.SITE_BUILD_FAILED,
                 f"隐私扫描发现个人信息,网站不能发布(Privacy scan failed):\n{shown}{more}",
-                "请找出它从哪个输入进入了公开数据,改正后重新公布(已生成的网站没有改动)。")
+                "请找出它从哪个输入进入了公开数据,改正后重新公布(已生成的网站没有改动);已公布的季度误含"
+                "个人信息时,用 scoring withdraw <区域目录> --quarter <季度> --reason \"撤回原因\" 撤回它。")
         pages = len(list(built.rglob("*.html")))
         heaviest = heaviest_page(built)
     return BuildReport(site_dir, seconds, pages, findings, heaviest)

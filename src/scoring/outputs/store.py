@@ -31,6 +31,7 @@ LOCAL = ZoneInfo("Asia/Shanghai")
 DISCLOSURES = "disclosures"
 STORE = ".disclosures"
 MANIFEST = "manifest.json"
+WITHDRAWN = "withdrawn.json"  # what a withdrawn quarter leaves in its place: when, why, which versions
 PROVINCES = "_provinces"  # which counties make up each published province quarter
 LOCK = ".disclosures.lock"
 LOCK_TIMEOUT = float(os.environ.get("SCORING_LOCK_TIMEOUT", "120"))  # seconds to wait for another publish
