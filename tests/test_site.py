@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import helpers
@@ -229,3 +230,31 @@ def test_personal_data_published_by_mistake_is_withdrawn_and_the_site_builds_aga
     # the other region is still published, whole
     assert (built / "disclosures" / "other" / helpers.QUARTER / "scores.csv").is_file()
     assert "另一县" in (built / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_region_folder_in_chinese_with_a_space_is_published_and_linked(tmp_path):
+    # the folder name is the region's address: 会宁 县/ is written %E4%BC%9A%E5%AE%81%20%E5%8E%BF/
+    project = sitebuild.new_project(tmp_path)
+    region = tmp_path / "data" / "会宁 县"
+    shutil.copytree(sitebuild.DATA / "huining", region,
+                    ignore=lambda folder, names: [n for n in names if n[:4].isdigit() and n != "2026Q2"])
+    sitebuild.score_and_publish(region, "2026Q2", project, tmp_path / "layers")
+    report = build(project / "mkdocs.yml", [tmp_path / "data"])
+    built = report.site_dir
+    assert check_links(built) == []
+    assert (built / "disclosures" / "会宁 县" / "2026Q2" / "index.html").is_file()
+    home = (built / "disclosures" / "index.html").read_text(encoding="utf-8")
+    assert 'href="%E4%BC%9A%E5%AE%81%20%E5%8E%BF/index.html"' in home
+    package = json.loads((built / "disclosures" / "会宁 县" / "2026Q2" / "ocds.json").read_text(encoding="utf-8"))
+    assert package["uri"].endswith("/disclosures/%E4%BC%9A%E5%AE%81%20%E5%8E%BF/2026Q2/ocds.json")
+    record = json.loads((built / "disclosures" / "会宁 县" / "ocds-record.json").read_text(encoding="utf-8"))
+    assert record["packages"] == [package["uri"]]
+
+
+def test_a_link_check_reads_percent_encoded_addresses(tmp_path):
+    (tmp_path / "会宁 县").mkdir()
+    (tmp_path / "会宁 县" / "index.html").write_text("<p>ok</p>", encoding="utf-8")
+    (tmp_path / "index.html").write_text(
+        '<a href="%E4%BC%9A%E5%AE%81%20%E5%8E%BF/index.html">会宁</a>'
+        '<a href="%E4%BC%9A%E5%AE%81%20%E5%8E%BF/missing.html">x</a>', encoding="utf-8")
+    assert check_links(tmp_path) == ["index.html: 链接 %E4%BC%9A%E5%AE%81%20%E5%8E%BF/missing.html 不存在"]

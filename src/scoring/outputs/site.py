@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from urllib.parse import unquote
 
 import plotly
 import yaml
@@ -171,7 +172,9 @@ def check_links(site_dir: Path) -> list[str]:
         for target in REFERENCE.findall(text):
             if not target or re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE) or target.startswith("//"):
                 continue
-            resolved = (page.parent / target).resolve()
+            # an address is percent-encoded (mkdocs writes 会宁 县/ as %E4%BC%9A%E5%AE%81%20%E5%8E%BF/);
+            # the file it names is not
+            resolved = (page.parent / unquote(target)).resolve()
             if target.endswith("/"):
                 resolved = resolved / "index.html"
             if not resolved.exists():
