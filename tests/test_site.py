@@ -258,3 +258,29 @@ def test_a_link_check_reads_percent_encoded_addresses(tmp_path):
         '<a href="%E4%BC%9A%E5%AE%81%20%E5%8E%BF/index.html">会宁</a>'
         '<a href="%E4%BC%9A%E5%AE%81%20%E5%8E%BF/missing.html">x</a>', encoding="utf-8")
     assert check_links(tmp_path) == ["index.html: 链接 %E4%BC%9A%E5%AE%81%20%E5%8E%BF/missing.html 不存在"]
+
+
+SCRIPT_NAME = "阳光</script><script>alert(5)</script>服务社"
+
+
+def test_a_name_holding_a_closing_script_tag_is_shown_as_text(tmp_path):
+    tables = helpers.sample_tables()
+    tables["providers"].loc[0, "name"] = SCRIPT_NAME
+    project, _ = small_project(tmp_path, tables, region_yaml="name: '测试</script>县'\ncode: '360823'\n")
+    built = build(project / "mkdocs.yml", [tmp_path / "data"]).site_dir
+    shown = "阳光&lt;/script&gt;&lt;script&gt;alert(5)&lt;/script&gt;服务社"
+    for page in built.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "<script>alert(5)" not in text and "</script>县" not in text, page
+        # every script element is whole: what opens closes once, nothing is smuggled in between
+        assert text.count("<script") == text.count("</script>"), page
+    quarter = (built / "disclosures" / "county" / helpers.QUARTER / "index.html").read_text(encoding="utf-8")
+    assert shown in quarter and "测试&lt;/script&gt;县" in quarter
+    charts = re.findall(r'<script type="application/json" class="chart-data"[^>]*>(.*?)</script>', quarter, re.S)
+    assert len(charts) == 5
+    for chart in charts:
+        assert "</" not in chart  # written \u003c/ inside the script element
+    names = json.dumps([json.loads(chart) for chart in charts], ensure_ascii=False)
+    assert SCRIPT_NAME in names  # the charts' data keeps the name as written
+    provider = (built / "disclosures" / "county" / "providers" / "P001.html").read_text(encoding="utf-8")
+    assert shown in provider
