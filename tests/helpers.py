@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -231,3 +232,49 @@ def ocds_validator(name: str) -> Draft4Validator:
 
 def schema_errors(validator: Draft4Validator, document: dict) -> list[str]:
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document)]
+
+
+# A real read-only folder and a real full disk (tests run as root, where chmod stops no write) ----
+
+
+def _mount(*arguments: str) -> None:
+    result = subprocess.run(["mount", *arguments], capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount here (needs root or CAP_SYS_ADMIN): {result.stderr.strip()}")
+
+
+@contextmanager
+def small_disk(path: Path, size: str = "1m"):
+    """An empty folder at `path` on a file system of its own, `size` big (a tmpfs)."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    _mount("-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path))
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=True)
+
+
+def fill_disk(folder: Path) -> Path:
+    """Write one file into `folder` until its file system has no space left; return the file."""
+    filler = Path(folder) / "filler.bin"
+    with open(filler, "wb", buffering=0) as handle:
+        for block in (1 << 16, 1 << 12, 1 << 9, 1):
+            try:
+                while True:
+                    handle.write(b"\0" * block)
+            except OSError:
+                continue
+    return filler
+
+
+@contextmanager
+def read_only(path: Path):
+    """`path` (a folder) made read-only for everyone, root too: a read-only bind mount of itself."""
+    path = Path(path)
+    _mount("--bind", str(path), str(path))
+    try:
+        _mount("-o", "remount,bind,ro", str(path))
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,7 +23,9 @@ from scoring.inputs.months import Quarter
 from scoring.inputs.schema import personal_columns
 from scoring.orchestration.cli import app
 from scoring.outputs import store as store_module
+from scoring.outputs.privacy import roster_from_data
 from scoring.outputs.public import PUBLIC_TABLES
+from scoring.outputs.publish import published_views, withdraw
 from scoring.outputs.store import Store
 from scoring.outputs.workbook import (
     PUBLISHED_LABEL,
@@ -340,3 +343,129 @@ def test_personal_data_is_refused_before_anything_is_published(tmp_path):
         helpers.publish(region, tmp_path / "build", tmp_path / "site")
     assert not (tmp_path / "site" / "disclosures").exists()
     assert not list((tmp_path / "site").glob(".disclosures/gen-*"))
+
+
+# withdrawing a quarter ---------------------------------------------------------------------------
+
+WITHDRAWAL_REASON = "机构名称中误含个人信息,整季撤回"
+
+
+def revised(published) -> tuple[Path, Path, Path]:
+    """The published quarter revised once: version 2 live, version 1 kept in v1/."""
+    region, results, site, _ = published
+    change_the_results(region, results.parents[2])
+    assert helpers.publish(region, results.parents[2], site, revise=True, reason="测试").version == 2
+    return region, results, site
+
+
+def test_withdraw_takes_every_version_off_and_leaves_a_dated_notice(published):
+    region, results, site = revised(published)
+    live = site / "disclosures"
+    assert (live / "county" / Q / "v1" / "scores.csv").is_file() and (live / "county" / "ocds-record.json").is_file()
+    done = withdraw(site, "county", Q, WITHDRAWAL_REASON, now="2026-12-01T09:30:00+08:00")
+    assert done.versions == [1, 2] and done.path == live / "county" / Q
+    # nothing of the quarter is left but the notice: no version, archive, manifest, OCDS file
+    assert sorted(p.name for p in (live / "county" / Q).iterdir()) == ["index.md", "withdrawn.json"]
+    assert not (live / "county" / "ocds-record.json").exists()  # its only quarter is gone
+    assert not (live / "county" / "providers").exists() and not (live / "county" / "method.md").exists()
+    notice = json.loads((live / "county" / Q / "withdrawn.json").read_text(encoding="utf-8"))
+    assert notice["region"] == "county" and notice["quarter"] == Q and notice["region_name"] == "测试县"
+    [entry] = notice["withdrawals"]
+    assert entry["withdrawn_at"] == "2026-12-01T09:30:00+08:00" and entry["reason"] == WITHDRAWAL_REASON
+    assert [v["version"] for v in entry["versions"]] == [1, 2]
+    # the notice is on the quarter's address, the region's page and the corrections page
+    for page in (live / "county" / Q / "index.md", live / "county" / "index.md", live / "corrections.md"):
+        text = page.read_text(encoding="utf-8")
+        assert "撤回" in text and WITHDRAWAL_REASON in text and "2026-12-01T09:30:00" in text, page
+    # and no withdrawn data anywhere: no provider's name, no contract
+    names = helpers.sample_tables()["providers"]["name"]
+    for path in live.rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            assert not any(name in text for name in names) and "HT-2026-001" not in text, path
+    assert published_views(site, "county", Q) == []
+    # the finance workbook no longer calls the payments published
+    assert published_status(site, "county", Quarter.parse(Q), helpers.sha256_of(results / "payments.csv")) == UNPUBLISHED_LABEL
+
+
+def test_withdraw_keeps_the_other_quarters_and_their_record(sample_site, tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(sample_site, site, symlinks=True)
+    live = site / "disclosures"
+    withdrawn = helpers.SAMPLE_QUARTERS[1]
+    withdraw(site, "xiajiang", withdrawn, WITHDRAWAL_REASON)
+    record = json.loads((live / "xiajiang" / "ocds-record.json").read_text(encoding="utf-8"))
+    assert not any(f"/{withdrawn}/" in uri for uri in record["packages"])
+    assert len(record["packages"]) == len(helpers.SAMPLE_QUARTERS) - 1
+    assert not any(f"-{withdrawn}-" in r["url"] for rec in record["records"] for r in rec["releases"])
+    for quarter in helpers.SAMPLE_QUARTERS:
+        assert (live / "xiajiang" / quarter / "manifest.json").is_file() == (quarter != withdrawn)
+    region_page = (live / "xiajiang" / "index.md").read_text(encoding="utf-8")
+    assert WITHDRAWAL_REASON in region_page and "各季度公示" in region_page
+    assert f"({withdrawn}/index.html)" not in region_page  # no longer listed among the published
+    assert (live / "huining" / withdrawn / "manifest.json").is_file()  # another region: untouched
+
+
+def test_a_withdrawn_quarter_can_be_published_again_and_the_notice_stays(published):
+    region, results, site, _ = published
+    withdraw(site, "county", Q, WITHDRAWAL_REASON)
+    again = helpers.publish(region, results.parents[2], site)
+    assert again.status == "published" and again.version == 1
+    quarter = site / "disclosures" / "county" / Q
+    assert (quarter / "withdrawn.json").is_file() and (quarter / "manifest.json").is_file()
+    page = (quarter / "index.md").read_text(encoding="utf-8")
+    assert "撤回公告" in page and WITHDRAWAL_REASON in page and "综合得分与等级" in page
+    assert "已重新公布" in (site / "disclosures" / "county" / "index.md").read_text(encoding="utf-8")
+    # withdrawn again: both withdrawals are on record
+    withdraw(site, "county", Q, "再次撤回")
+    notice = json.loads((quarter / "withdrawn.json").read_text(encoding="utf-8"))
+    assert [w["reason"] for w in notice["withdrawals"]] == [WITHDRAWAL_REASON, "再次撤回"]
+
+
+def test_withdraw_refuses_without_a_reason_a_reason_with_personal_data_and_what_is_not_online(published):
+    region, _, site, _ = published
+    before = snapshot(site, store=True)
+    with helpers.refused(Code.WITHDRAWAL_WITHOUT_REASON):
+        withdraw(site, "county", Q, "  \n ")
+    with helpers.refused(Code.PERSONAL_DATA):
+        withdraw(site, "county", Q, "联系电话 13907961234 的人要求撤回")
+    roster = roster_from_data([region])
+    person = helpers.sample_tables()["beneficiaries"].loc[0, "id_number"]
+    with helpers.refused(Code.PERSONAL_DATA):
+        withdraw(site, "county", Q, f"对象 {person} 的信息被公布", roster)
+    with helpers.refused(Code.NOT_PUBLISHED):
+        withdraw(site, "county", "2026Q1", WITHDRAWAL_REASON)
+    with helpers.refused(Code.NOT_PUBLISHED):
+        withdraw(site, "elsewhere", Q, WITHDRAWAL_REASON)
+    assert snapshot(site, store=True) == before
+    withdraw(site, "county", Q, WITHDRAWAL_REASON)
+    with helpers.refused(Code.NOT_PUBLISHED):  # already withdrawn
+        withdraw(site, "county", Q, WITHDRAWAL_REASON)
+
+
+def test_withdraw_waits_for_the_store_lock(published, monkeypatch):
+    _, _, site, _ = published
+    monkeypatch.setattr(store_module, "LOCK_TIMEOUT", 0.2)
+    monkeypatch.setattr("scoring.outputs.publish.LOCK_TIMEOUT", 0.2)
+    with Store(site).locked():
+        with helpers.refused(Code.STORE_BUSY):
+            withdraw(site, "county", Q, WITHDRAWAL_REASON)
+    assert (site / "disclosures" / "county" / Q / "manifest.json").is_file()
+
+
+def test_cli_withdraw(tmp_path, monkeypatch):
+    region = helpers.write_region(tmp_path / "data" / "county")
+    monkeypatch.chdir(tmp_path)
+    helpers.score(region, tmp_path / "build")
+    assert CliRunner().invoke(app, ["publish", "data/county", "--quarter", Q]).exit_code == 0
+    empty = CliRunner().invoke(app, ["withdraw", "data/county", "--quarter", Q, "--reason", " "])
+    assert empty.exit_code == 1 and f"({Code.WITHDRAWAL_WITHOUT_REASON})" in empty.output
+    leaky = CliRunner().invoke(app, ["withdraw", "data/county", "--quarter", Q, "--reason",
+                                     f"误公布了 {helpers.sample_tables()['beneficiaries'].loc[1, 'phone']}"])
+    assert leaky.exit_code == 1 and f"({Code.PERSONAL_DATA})" in leaky.output
+    done = CliRunner().invoke(app, ["withdraw", "data/county", "--quarter", Q, "--reason", WITHDRAWAL_REASON])
+    assert done.exit_code == 0, done.output
+    assert "已撤回" in done.output and "scoring site" in done.output
+    assert not (tmp_path / "site" / "disclosures" / "county" / Q / "manifest.json").exists()
+    again = CliRunner().invoke(app, ["withdraw", "data/county", "--quarter", Q, "--reason", WITHDRAWAL_REASON])
+    assert again.exit_code == 1 and f"({Code.NOT_PUBLISHED})" in again.output and "Traceback" not in again.output

@@ -16,6 +16,7 @@ import pytest
 from scoring.engine.pipeline import score_quarter
 from scoring.inputs.months import Quarter
 from scoring.inputs.validate import validate_quarter
+from scoring.orchestration.stages import band_edge_summary
 from scoring.outputs.results import read_result
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -154,3 +155,16 @@ def test_a_worker_kernel_starts_every_quarter_from_an_empty_namespace(tmp_path):
         pids.append("".join(executed["cells"][-1]["outputs"][0]["text"]).strip())
     assert pids[0] == pids[1], "the same kernel ran both quarters"
     assert WorkerKernel._manager is not None and WorkerKernel._manager.is_alive()
+
+
+def test_the_notebooks_note_on_band_edges_shows_names_as_written():
+    # the note is Markdown that Jupyter renders as HTML: a name is text, never markup
+    scores = pd.DataFrame([
+        {"provider_name": "阳光</script><script>alert(1)</script>**社**", "gradable": False,
+         "reason": "回访少于 <5 份", "near_band_edge": False},
+        {"provider_name": "暖心<b>社</b>", "gradable": True, "near_band_edge": True, "score": "79.50",
+         "grade": "合格", "score_ci_low": "75.00", "score_ci_high": "83.00"},
+    ])
+    note = band_edge_summary(scores)
+    assert "<" not in note and "**社**" not in note
+    assert "&lt;/script&gt;" in note and "&lt;b&gt;" in note

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+from pathlib import Path
 
+import helpers
 import pytest
 import sitebuild
+from typer.testing import CliRunner
 
+from scoring import files
+from scoring.orchestration.cli import app
 from scoring.outputs.pages import md_escape, render_pages
-from scoring.outputs.site import check_links
+from scoring.outputs.site import build, check_links
+from scoring.refusal import Code
 
 pytestmark = pytest.mark.slow
 
@@ -122,3 +129,158 @@ def test_a_plan_is_never_called_a_payment(site):
     paid = (site.built / "disclosures/huining/2026Q1/index.html").read_text(encoding="utf-8")
     assert "计划拨付与实际拨付" in paid and "部分拨付" in paid and "尚差 130.00 元" in paid
     assert "财务已登记实际拨付" in paid
+
+
+# builds of their own: a small region (tests/helpers.py) in a fresh project ---------------------
+
+PLANTED_ID = helpers.id_number("360823", "19450317", 27)  # a made-up person
+PLANTED_PHONE = "13907961234"
+PLANTED_NAME = "吴霞春"
+
+
+def built_files(project: Path) -> dict[str, bytes]:
+    root = project / "build" / "site"
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def beside_the_site(project: Path) -> list[str]:
+    """Whatever a build left in build/ besides build/site (its temporary folders)."""
+    return sorted(p.name for p in (project / "build").iterdir() if p.name != "site")
+
+
+def small_project(tmp_path: Path, tables=None, folder: str = "county", region_yaml: str = helpers.REGION_YAML):
+    project = sitebuild.new_project(tmp_path)
+    region = helpers.write_region(tmp_path / "data" / folder, tables, region_yaml=region_yaml)
+    sitebuild.score_and_publish(region, helpers.QUARTER, project, tmp_path / "layers")
+    return project, region
+
+
+def test_a_site_that_fails_its_checks_leaves_the_previous_build_whole(tmp_path):
+    project, _ = small_project(tmp_path)
+    build(project / "mkdocs.yml", [tmp_path / "data"])
+    before = built_files(project)
+    (project / "site" / "leak.md").write_text(f"# 泄露\n\n身份证号 {PLANTED_ID}\n", encoding="utf-8")
+    with helpers.refused(Code.SITE_BUILD_FAILED):
+        build(project / "mkdocs.yml", [tmp_path / "data"])
+    assert built_files(project) == before  # byte for byte: no leak.html, no new search index
+    assert beside_the_site(project) == []  # the temporary build is gone
+    (project / "site" / "leak.md").unlink()
+    (project / "site" / "extra.md").write_text("# 新页面\n", encoding="utf-8")
+    build(project / "mkdocs.yml", [tmp_path / "data"])
+    assert "extra.html" in built_files(project) and beside_the_site(project) == []
+
+
+def test_a_build_killed_before_its_swap_leaves_the_previous_site(tmp_path, monkeypatch):
+    project, _ = small_project(tmp_path)
+    build(project / "mkdocs.yml", [tmp_path / "data"])
+    before = built_files(project)
+    (project / "site" / "extra.md").write_text("# 新页面\n", encoding="utf-8")
+
+    def killed(new, target):
+        raise KeyboardInterrupt  # the process dies with the new site complete beside the old
+
+    monkeypatch.setattr(files, "replace_directory", killed)
+    with pytest.raises(KeyboardInterrupt):
+        build(project / "mkdocs.yml", [tmp_path / "data"])
+    assert built_files(project) == before and beside_the_site(project) == []
+
+
+def test_personal_data_published_by_mistake_is_withdrawn_and_the_site_builds_again(tmp_path, monkeypatch):
+    # The reviewer's case: a provider's name held a person's name, phone and ID number; it was
+    # published, then revised, so it stayed in v1/, and every build failed, for every region.
+    tables = helpers.sample_tables()
+    tables["beneficiaries"].loc[0, "name"] = PLANTED_NAME
+    project, region = small_project(tmp_path, tables)
+    other = helpers.write_region(tmp_path / "data" / "other", region_yaml="name: 另一县\ncode: '360824'\n")
+    sitebuild.score_and_publish(other, helpers.QUARTER, project, tmp_path / "layers")
+    with open(region / "region.yaml", "a", encoding="utf-8") as handle:
+        handle.write(sitebuild.REVISED_RULES)
+    sitebuild.score_and_publish(region, helpers.QUARTER, project, tmp_path / "layers", revise=True, reason="调整拨付比例")
+    # the published-by-mistake state (the publish-time scan now refuses it): the personal data
+    # written into the stored files of both versions, as an older release would have published it
+    quarter = project / "site" / "disclosures" / "county" / helpers.QUARTER
+    leaked = f"峡江县阳光社工服务中心 联系人 {PLANTED_NAME} {PLANTED_PHONE} {PLANTED_ID}"
+    for path in (quarter / "scores.csv", quarter / "v1" / "scores.csv"):
+        files.write_bytes(path, path.read_bytes().replace("峡江县阳光社工服务中心".encode(), leaked.encode()))
+    monkeypatch.chdir(project)
+    data = ["--data", str(tmp_path / "data")]
+    failed = CliRunner().invoke(app, ["site", *data])
+    assert failed.exit_code == 1 and f"({Code.SITE_BUILD_FAILED})" in failed.output
+    assert "scoring withdraw" in failed.output
+
+    withdrawn = CliRunner().invoke(app, ["withdraw", str(region), "--quarter", helpers.QUARTER,
+                                         "--reason", "机构名称中误含个人信息"])
+    assert withdrawn.exit_code == 0, withdrawn.output
+    rebuilt = CliRunner().invoke(app, ["site", *data])
+    assert rebuilt.exit_code == 0, rebuilt.output
+
+    built = project / "build" / "site"
+    for path in built.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".json", ".js", ".csv", ".xml"):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            for value in (PLANTED_ID, PLANTED_PHONE, PLANTED_NAME):
+                assert value not in text, (path, value)
+    assert (built / "search" / "search_index.json").is_file()
+    notice = (built / "disclosures" / "county" / helpers.QUARTER / "index.html").read_text(encoding="utf-8")
+    assert "撤回公告" in notice and "机构名称中误含个人信息" in notice
+    for page in ("disclosures/county/index.html", "disclosures/corrections.html"):
+        assert "机构名称中误含个人信息" in (built / page).read_text(encoding="utf-8"), page
+    assert (built / "disclosures" / "county" / helpers.QUARTER / "withdrawn.json").is_file()
+    assert not (built / "disclosures" / "county" / helpers.QUARTER / "v1").exists()
+    # the other region is still published, whole
+    assert (built / "disclosures" / "other" / helpers.QUARTER / "scores.csv").is_file()
+    assert "另一县" in (built / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_region_folder_in_chinese_with_a_space_is_published_and_linked(tmp_path):
+    # the folder name is the region's address: 会宁 县/ is written %E4%BC%9A%E5%AE%81%20%E5%8E%BF/
+    project = sitebuild.new_project(tmp_path)
+    region = tmp_path / "data" / "会宁 县"
+    shutil.copytree(sitebuild.DATA / "huining", region,
+                    ignore=lambda folder, names: [n for n in names if n[:4].isdigit() and n != "2026Q2"])
+    sitebuild.score_and_publish(region, "2026Q2", project, tmp_path / "layers")
+    report = build(project / "mkdocs.yml", [tmp_path / "data"])
+    built = report.site_dir
+    assert check_links(built) == []
+    assert (built / "disclosures" / "会宁 县" / "2026Q2" / "index.html").is_file()
+    home = (built / "disclosures" / "index.html").read_text(encoding="utf-8")
+    assert 'href="%E4%BC%9A%E5%AE%81%20%E5%8E%BF/index.html"' in home
+    package = json.loads((built / "disclosures" / "会宁 县" / "2026Q2" / "ocds.json").read_text(encoding="utf-8"))
+    assert package["uri"].endswith("/disclosures/%E4%BC%9A%E5%AE%81%20%E5%8E%BF/2026Q2/ocds.json")
+    record = json.loads((built / "disclosures" / "会宁 县" / "ocds-record.json").read_text(encoding="utf-8"))
+    assert record["packages"] == [package["uri"]]
+
+
+def test_a_link_check_reads_percent_encoded_addresses(tmp_path):
+    (tmp_path / "会宁 县").mkdir()
+    (tmp_path / "会宁 县" / "index.html").write_text("<p>ok</p>", encoding="utf-8")
+    (tmp_path / "index.html").write_text(
+        '<a href="%E4%BC%9A%E5%AE%81%20%E5%8E%BF/index.html">会宁</a>'
+        '<a href="%E4%BC%9A%E5%AE%81%20%E5%8E%BF/missing.html">x</a>', encoding="utf-8")
+    assert check_links(tmp_path) == ["index.html: 链接 %E4%BC%9A%E5%AE%81%20%E5%8E%BF/missing.html 不存在"]
+
+
+SCRIPT_NAME = "阳光</script><script>alert(5)</script>服务社"
+
+
+def test_a_name_holding_a_closing_script_tag_is_shown_as_text(tmp_path):
+    tables = helpers.sample_tables()
+    tables["providers"].loc[0, "name"] = SCRIPT_NAME
+    project, _ = small_project(tmp_path, tables, region_yaml="name: '测试</script>县'\ncode: '360823'\n")
+    built = build(project / "mkdocs.yml", [tmp_path / "data"]).site_dir
+    shown = "阳光&lt;/script&gt;&lt;script&gt;alert(5)&lt;/script&gt;服务社"
+    for page in built.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "<script>alert(5)" not in text and "</script>县" not in text, page
+        # every script element is whole: what opens closes once, nothing is smuggled in between
+        assert text.count("<script") == text.count("</script>"), page
+    quarter = (built / "disclosures" / "county" / helpers.QUARTER / "index.html").read_text(encoding="utf-8")
+    assert shown in quarter and "测试&lt;/script&gt;县" in quarter
+    charts = re.findall(r'<script type="application/json" class="chart-data"[^>]*>(.*?)</script>', quarter, re.S)
+    assert len(charts) == 5
+    for chart in charts:
+        assert "</" not in chart  # written \u003c/ inside the script element
+    names = json.dumps([json.loads(chart) for chart in charts], ensure_ascii=False)
+    assert SCRIPT_NAME in names  # the charts' data keeps the name as written
+    provider = (built / "disclosures" / "county" / "providers" / "P001.html").read_text(encoding="utf-8")
+    assert shown in provider

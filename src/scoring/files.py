@@ -8,6 +8,8 @@ inert with a leading apostrophe (`inert`, undone only by `uninert`).
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import hashlib
 import json
 import os
@@ -53,26 +55,73 @@ def read_spreadsheet_csv(path: Path, text_columns: Iterable[str] | None = None) 
     return table
 
 
+# renameat2(2)'s flag that swaps two paths in one step (Linux 3.15+, glibc 2.28+; ext4, xfs,
+# btrfs, tmpfs...): a directory replaced this way is never missing, not even for an instant.
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two existing paths atomically; False where the system or file system cannot."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(error, os.strerror(error), str(second))
+
+
+def replace_directory(new: Path, target: Path) -> None:
+    """Put the complete directory `new` in `target`'s place (same file system) and remove the old
+    one. Where the system can swap the two in one step, `target` is at every instant either the
+    old or the new directory, whole; elsewhere the old one is renamed away first, so a kill between
+    the two renames leaves it beside `target` as `.<name>.old.<id>`."""
+    new, target = Path(new), Path(target)
+    if not target.exists():
+        os.rename(new, target)
+        return
+    if _exchange(new, target):
+        shutil.rmtree(new, ignore_errors=True)  # `new` now holds the old directory
+        return
+    old = target.parent / f".{target.name}.old.{uuid.uuid4().hex[:12]}"
+    os.rename(target, old)
+    os.rename(new, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 @contextmanager
 def written_aside(target: Path) -> Iterator[Path]:
     """A fresh directory beside `target` to write a whole layer into. When the block succeeds it
-    takes `target`'s place (the old one is renamed away, then removed); when it fails or is killed,
-    `target` is untouched and the directory is removed (or left hidden, named `.<name>.<id>`)."""
+    takes `target`'s place (`replace_directory`); when it fails or is killed, `target` is
+    untouched and the directory is removed (or left hidden, named `.<name>.<id>`)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     aside = target.parent / f".{target.name}.{uuid.uuid4().hex[:12]}"
     aside.mkdir()
     try:
         yield aside
-        old = None
-        if target.exists():
-            old = target.parent / f".{target.name}.old.{uuid.uuid4().hex[:12]}"
-            os.rename(target, old)
-        os.rename(aside, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        replace_directory(aside, target)
     except BaseException:
         shutil.rmtree(aside, ignore_errors=True)
+        raise
+
+
+@contextmanager
+def written_file(target: Path) -> Iterator[Path]:
+    """A fresh path beside `target` to write one file to; it replaces `target` (one rename) when
+    the block succeeds, and is removed when it fails: `target` is never half written."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    aside = target.parent / f".{target.name}.{uuid.uuid4().hex[:12]}"
+    try:
+        yield aside
+        os.replace(aside, target)
+    except BaseException:
+        aside.unlink(missing_ok=True)
         raise
 
 
@@ -82,8 +131,20 @@ def json_bytes(document) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write a file. A failed write (a full disk raises from `write`, which names no file) names
+    the file it was writing, so that the refusal can say which folder is full or read-only."""
+    try:
+        with open(path, "wb") as handle:
+            handle.write(data)
+    except OSError as error:
+        if error.filename is None:
+            raise OSError(error.errno, error.strerror, str(path)) from error
+        raise
+
+
 def write_json(path: Path, document) -> None:
-    Path(path).write_bytes(json_bytes(document))
+    write_bytes(Path(path), json_bytes(document))
 
 
 def file_sha256(path: Path) -> str:

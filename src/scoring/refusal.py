@@ -9,7 +9,11 @@ collected, all at once, into the validation report.
 
 from __future__ import annotations
 
+import errno
+import os
+import re
 from enum import StrEnum
+from pathlib import Path
 
 
 class Code(StrEnum):
@@ -37,6 +41,11 @@ class Code(StrEnum):
     DISCLOSURE_RISK = "disclosure_risk"  # a hidden small count could be worked out from the release
     SITE_BUILD_FAILED = "site_build_failed"  # mkdocs failed, a link is broken, or the scan found data
     SITE_CONFIG_MISSING = "site_config_missing"
+    NOT_PUBLISHED = "not_published"  # scoring withdraw: nothing of that quarter is online
+    WITHDRAWAL_WITHOUT_REASON = "withdrawal_without_reason"
+    # the machine
+    CANNOT_WRITE = "cannot_write"  # a folder to write is read-only or not ours (EACCES, EPERM, EROFS)
+    DISK_FULL = "disk_full"  # no space left on the disk, or the quota is used up (ENOSPC, EDQUOT)
     UNKNOWN_PROFILE = "unknown_profile"  # scoring generate with a profile that does not exist
 
 
@@ -52,3 +61,51 @@ class Refusal(Exception):
 
     def __str__(self) -> str:
         return f"{self.message}{self.hint and ' ' + self.hint}"
+
+
+# Writing failed: the folder, not the program, is at fault -----------------------------------------
+
+_READ_ONLY = {errno.EACCES, errno.EPERM, errno.EROFS}
+_FULL = {errno.ENOSPC, errno.EDQUOT}
+# how Python prints an OSError: "[Errno 28] No space left on device: '/some/file'"
+_PRINTED = re.compile(r"\[Errno (\d+)\] ([^:\n]+)(?:: '([^'\n]*)')?")
+
+
+def written_error(text: str) -> OSError | None:
+    """The first write error printed in `text` (the output of a notebook or of mkdocs, which run
+    in other processes), as an OSError, if it is one that `cannot_write` answers."""
+    for match in _PRINTED.finditer(text):
+        code = int(match.group(1))
+        if code in _READ_ONLY | _FULL:
+            return OSError(code, match.group(2), match.group(3))
+    return None
+
+
+def cannot_write(error: OSError, where: Path | None = None) -> Refusal | None:
+    """The refusal for an error from writing to a read-only folder or a full disk, naming the
+    folder (the nearest existing folder of the path that failed, else `where`); None for any other
+    error, which is a bug and keeps its traceback."""
+    if error.errno not in _READ_ONLY | _FULL:
+        return None
+    folder = _existing_folder(Path(error.filename).parent) if error.filename else where
+    shown = _shown(folder) if folder is not None else "输出文件夹"
+    if error.errno in _FULL:
+        return Refusal(Code.DISK_FULL,
+                       f"{shown} 所在的磁盘已满(或超出了磁盘配额),文件没有写完({os.strerror(error.errno)})。",
+                       "请清理该磁盘的空间(例如删除 build/ 下不再需要的旧结果)后重新运行;"
+                       "已公布的内容和已有的结果没有改动。")
+    return Refusal(Code.CANNOT_WRITE,
+                   f"不能写入 {shown}:该文件夹是只读的,或当前用户没有写入权限({os.strerror(error.errno)})。",
+                   "请让管理员给这个文件夹写入权限,或在可写的目录中运行;已公布的内容和已有的结果没有改动。")
+
+
+def _existing_folder(path: Path) -> Path:
+    while not path.is_dir() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _shown(folder: Path) -> str:
+    """The folder as the clerk typed it: relative to where the command runs, when inside it."""
+    relative = os.path.relpath(folder)
+    return str(folder) if relative.startswith("..") else relative

@@ -30,8 +30,9 @@ from scoring.orchestration.stages import (
     validate_stage,
 )
 from scoring.outputs import site as site_builder
-from scoring.outputs.publish import publish_province
-from scoring.refusal import Code, Refusal
+from scoring.outputs.privacy import Roster, roster_from_data
+from scoring.outputs.publish import publish_province, withdraw as withdraw_quarter
+from scoring.refusal import Code, Refusal, cannot_write, written_error
 
 app = typer.Typer(
     name="scoring",
@@ -62,12 +63,21 @@ def show_refusal(refusal: Refusal) -> None:
 
 
 def refusals_exit(command):
-    """A command whose Refusal is printed as sentences (message, what to do, code); exit 1."""
+    """A command whose Refusal is printed as sentences (message, what to do, code); exit 1. The
+    one place where a write that failed because of the machine (a read-only folder, a full disk:
+    `refusal.cannot_write`) becomes a refusal too; any other OSError is a bug and keeps its
+    traceback. Every stage writes aside and renames in, so what was there before is untouched."""
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
         except Refusal as refusal:
+            show_refusal(refusal)
+            raise typer.Exit(1)
+        except OSError as error:
+            refusal = cannot_write(error)
+            if refusal is None:
+                raise
             show_refusal(refusal)
             raise typer.Exit(1)
     return wrapper
@@ -110,6 +120,7 @@ def version() -> None:
 
 
 @app.command()
+@refusals_exit
 def generate(
     profile: Annotated[str, typer.Argument(help="xiajiang、huining 或 province")],
     out: Annotated[Path, typer.Option("--out", help="输出目录 (region directory, or province root)")],
@@ -142,6 +153,7 @@ def progress_bar() -> Progress:
 
 
 @app.command()
+@refusals_exit
 def validate(
     data_dir: Annotated[Path, typer.Argument(help="区域目录,如 data/xiajiang")],
     quarter: Annotated[str, typer.Option("--quarter", "-q", help="季度,如 2026Q2")],
@@ -172,7 +184,10 @@ def run_quarters(quarters: list[tuple[Path, Quarter]], rules: dict | None = None
             if outcome.ok:
                 continue
             all_ok = False
-            refusal = _refusal_of(job.region_dir, Quarter.parse(job.quarter))
+            # a notebook that could not write its layer (read-only folder, full disk) says so
+            written = written_error(outcome.error)
+            refusal = (cannot_write(written) if written is not None
+                       else _refusal_of(job.region_dir, Quarter.parse(job.quarter)))
             if refusal is not None:
                 show_refusal(refusal)
             else:
@@ -216,6 +231,7 @@ def run_province_quarter(province_dir: Path, q: Quarter, workers: int | None, sc
 
 
 @app.command()
+@refusals_exit
 def run(
     data_dir: Annotated[Path, typer.Argument(help="区域目录,如 data/xiajiang")],
     quarter: Annotated[Optional[str], typer.Option("--quarter", "-q", help="季度,如 2026Q2")] = None,
@@ -308,6 +324,28 @@ def _publish(region_dir: Path, q: Quarter, revise: bool = False, reason: str | N
     return publish_stage(region_dir, WORKSPACE.validated(region, q), WORKSPACE.results(region, q),
                          WORKSPACE.public(region, q), SITE, revise=revise, reason=reason,
                          site_url=site_builder.site_url(MKDOCS))
+
+
+@app.command()
+@refusals_exit
+def withdraw(
+    data_dir: Annotated[Path, typer.Argument(help="区域目录,如 data/xiajiang:其文件夹名即公布的区域名")],
+    quarter: Annotated[str, typer.Option("--quarter", "-q", help="季度,如 2026Q2")],
+    reason: Annotated[str, typer.Option("--reason", help="撤回原因(必填,公示在撤回公告中;不得含个人信息)")],
+) -> None:
+    """撤回一个已公布的季度(整季,全部版本),留下撤回公告 Withdraw a published quarter.
+
+    整季撤回,不能只撤回其中一个版本:该季度的全部版本(含 v1/ 等旧版本)、OCDS 发布与记录包中的发布、数据包说明都从 site/disclosures/ 中删除,原地址留下注明日期(北京时间)和原因的撤回公告(区域页面、更正公告页面和 withdrawn.json)。改正输入后可以重新公布。之后运行 scoring site。
+
+    The whole quarter is withdrawn, every version of it (v1/ archives included), never one version alone; a dated notice with the reason takes its place. Then run scoring site."""
+    q = parse_quarter(quarter)
+    # the reason is published: it must hold no personal value of the region's inputs
+    roster = roster_from_data([data_dir]) if (data_dir / "region.yaml").is_file() else Roster()
+    done = withdraw_quarter(SITE, data_dir.name, str(q), reason, roster,
+                            site_url=site_builder.site_url(MKDOCS))
+    versions = "、".join(f"第 {v} 版" for v in done.versions)
+    console.print(f"已撤回 {done.region} {done.quarter}({versions}),撤回公告:{done.path}")
+    console.print("运行 scoring site 重新生成网站:撤回的内容在那之前仍在 build/site/ 中。")
 
 
 @app.command()

@@ -32,6 +32,7 @@ from scoring.inputs.layer import (
 from scoring.inputs.months import Quarter
 from scoring.inputs.rules import RegionConfig, Rules
 from scoring.inputs.validate import validate_quarter
+from scoring.outputs.pages import md_escape
 from scoring.outputs.public_layer import PublicLayer, read_public, write_public
 from scoring.outputs.publish import Outcome, candidate_from_public, publish_many, published_views
 from scoring.outputs.results import (
@@ -150,14 +151,16 @@ def publish_stage(data_dir: Path, validated_dir: Path, out_dir: Path, public_dir
 
 
 def band_edge_summary(scores) -> str:
-    """A plain-language note (Markdown) on who is near a band edge or not gradable."""
+    """A plain-language note (Markdown) on who is near a band edge or not gradable. Names are
+    data: escaped (HTML and Markdown), so a name holding `</script>` or `**` shows as written."""
     lines = []
     for row in scores.itertuples(index=False):
+        name = md_escape(str(row.provider_name))
         if not row.gradable:
-            lines.append(f"- **{row.provider_name}** 暂不评级,资金暂缓拨付:{row.reason}。")
+            lines.append(f"- **{name}** 暂不评级,资金暂缓拨付:{md_escape(str(row.reason))}。")
         elif row.near_band_edge is True or str(row.near_band_edge) == "True":
             lines.append(
-                f"- **{row.provider_name}** 得分 {row.score}({row.grade}),95% 置信区间 "
+                f"- **{name}** 得分 {row.score}({row.grade}),95% 置信区间 "
                 f"{row.score_ci_low}–{row.score_ci_high} 跨越等级分界线:等级对抽样较敏感,"
                 "建议复核其服务记录与回访。")
     if not lines:

@@ -17,6 +17,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Sequence
+from urllib.parse import quote
 
 import ocdsmerge
 import pandas as pd
@@ -90,11 +91,20 @@ class OcdsSettings:
         return cls(address if address.endswith("/") else address + "/",
                    publisher.get("ocid_prefix") or UNREGISTERED_OCID_PREFIX)
 
+    # a region's folder name is its address; one in Chinese or with a space is percent-encoded
     def package_uri(self, region: str, quarter: str) -> str:
-        return f"{self.site_url}disclosures/{region}/{quarter}/{PACKAGE_FILE}"
+        return f"{self.site_url}disclosures/{quote(region)}/{quarter}/{PACKAGE_FILE}"
 
     def record_uri(self, region: str) -> str:
-        return f"{self.site_url}disclosures/{region}/{RECORD_FILE}"
+        return f"{self.site_url}disclosures/{quote(region)}/{RECORD_FILE}"
+
+    @classmethod
+    def of_record(cls, record: dict | None, region: str, site_url: str | None = None) -> "OcdsSettings":
+        """The settings a region's record package was published with (its address), else the
+        site's (`site_url`)."""
+        uri = str((record or {}).get("uri", ""))
+        suffix = f"disclosures/{quote(region)}/{RECORD_FILE}"
+        return cls.resolve({"site_url": uri.removesuffix(suffix)} if uri.endswith(suffix) else None, site_url)
 
 
 @dataclass(frozen=True)

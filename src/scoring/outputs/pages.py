@@ -30,7 +30,7 @@ from scoring.inputs.schema import GRADES
 from scoring.outputs import charts
 from scoring.outputs.formats import RECORD_FILE, read_public_csv
 from scoring.outputs.public import PUBLIC_TABLES
-from scoring.outputs.store import MANIFEST, PROVINCES, read_manifest, write_file
+from scoring.outputs.store import MANIFEST, PROVINCES, WITHDRAWN, read_manifest, write_file
 
 MARKDOWN_SPECIALS = re.compile(r"[\\`*_{}\[\]#+!|~<>]")
 HOME_SNIPPET = "_home.md"
@@ -130,11 +130,40 @@ class Published:
     def versions(self) -> list[int]:
         return sorted(int(p.name[1:]) for p in self.path.glob("v[0-9]*") if p.is_dir())
 
+    @property
+    def withdrawals(self) -> list[dict]:
+        """Earlier withdrawals of this quarter (it was withdrawn, then published again)."""
+        path = self.path / WITHDRAWN
+        return json.loads(path.read_text(encoding="utf-8"))["withdrawals"] if path.is_file() else []
+
+
+@dataclass
+class Withdrawn:
+    """A quarter taken off the site (`scoring withdraw`): what is left in its place is the record
+    of each withdrawal (time, reason, the versions withdrawn), never the withdrawn data."""
+
+    region: str
+    quarter: str
+    path: Path
+
+    @cached_property
+    def record(self) -> dict:
+        return json.loads((self.path / WITHDRAWN).read_text(encoding="utf-8"))
+
+    @property
+    def label(self) -> str:
+        return Quarter.parse(self.quarter).label
+
+    @property
+    def published_again(self) -> bool:
+        return (self.path / MANIFEST).is_file()
+
 
 @dataclass
 class Region:
     name: str  # directory name
     quarters: list[Published] = field(default_factory=list)  # current versions, oldest first
+    withdrawn: list[Withdrawn] = field(default_factory=list)  # quarters withdrawn (some published again)
 
     @property
     def latest(self) -> Published:
@@ -142,7 +171,9 @@ class Region:
 
     @property
     def title(self) -> str:
-        return self.latest.manifest["region_name"]
+        if self.quarters:
+            return self.latest.manifest["region_name"]
+        return self.withdrawn[-1].record["region_name"]
 
     @property
     def record(self) -> dict | None:
@@ -152,9 +183,10 @@ class Region:
 
 
 def published_regions(root: Path) -> list[Region]:
+    """Every region with a quarter published or withdrawn."""
     regions = []
     for region_dir in sorted(p for p in Path(root).iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
-        quarters = []
+        quarters, withdrawn = [], []
         for quarter_dir in sorted(region_dir.iterdir()):
             try:
                 Quarter.parse(quarter_dir.name)
@@ -162,10 +194,22 @@ def published_regions(root: Path) -> list[Region]:
                 continue
             if (quarter_dir / MANIFEST).is_file():
                 quarters.append(Published(region_dir.name, quarter_dir.name, quarter_dir))
-        if quarters:
+            if (quarter_dir / WITHDRAWN).is_file():
+                withdrawn.append(Withdrawn(region_dir.name, quarter_dir.name, quarter_dir))
+        if quarters or withdrawn:
             quarters.sort(key=lambda p: Quarter.parse(p.quarter))
-            regions.append(Region(region_dir.name, quarters))
+            withdrawn.sort(key=lambda w: Quarter.parse(w.quarter))
+            regions.append(Region(region_dir.name, quarters, withdrawn))
     return regions
+
+
+def withdrawal_notices(region: Region) -> list[dict]:
+    """Every withdrawal of the region's quarters, newest first: when, which quarter, why, and
+    which versions (their numbers and publication times; nothing of their content)."""
+    notices = [{"region": region, "quarter": w.quarter, "label": w.label, "published_again": w.published_again,
+                **entry}
+               for w in region.withdrawn for entry in w.record["withdrawals"]]
+    return sorted(notices, key=lambda n: n["withdrawn_at"], reverse=True)
 
 
 # page contexts -----------------------------------------------------------------------------------
@@ -243,6 +287,15 @@ class Renderer:
     # region-level ---------------------------------------------------------------------------
 
     def region(self, region: Region) -> None:
+        for withdrawn in region.withdrawn:
+            if not withdrawn.published_again:  # else its quarter page carries the notice
+                self.write(f"{region.name}/{withdrawn.quarter}/index.md", "withdrawn.md.j2",
+                           region=region, withdrawn=withdrawn,
+                           notices=list(reversed(withdrawn.record["withdrawals"])))
+        if not region.quarters:
+            self.write(f"{region.name}/index.md", "region.md.j2", region=region, latest=None,
+                       quarters=[], providers=[], withdrawals=withdrawal_notices(region))
+            return
         for published in region.quarters:
             self.quarter(region, published)
             for version in published.versions:
@@ -303,6 +356,7 @@ class Renderer:
                    slugs={pid: slug(pid) for pid in names}, root="../" * depth, up=up,
                    current=current, method=self.method_name(region, published),
                    revisions=[h for h in manifest["history"] if h["version"] > 1],
+                   withdrawals=list(reversed(published.withdrawals)) if current is None else [],
                    files=download_files(published.path))
 
     def region_index(self, region: Region) -> None:
@@ -314,7 +368,7 @@ class Renderer:
                          "version": manifest["version"], "published_at": manifest["published_at"],
                          "glance": glance(published)})
         self.write(f"{region.name}/index.md", "region.md.j2", region=region, latest=latest,
-                   quarters=rows, providers=provider_list(region))
+                   quarters=rows, providers=provider_list(region), withdrawals=withdrawal_notices(region))
 
     def providers(self, region: Region) -> None:
         rules = region.latest.rules
@@ -328,6 +382,8 @@ class Renderer:
     # site-level -----------------------------------------------------------------------------
 
     def site(self, regions: list[Region]) -> None:
+        withdrawn_only = [region for region in regions if not region.quarters]
+        regions = [region for region in regions if region.quarters]
         summaries = []
         for region in regions:
             now = glance(region.latest)
@@ -345,8 +401,12 @@ class Renderer:
             for published in region.quarters:
                 for entry in published.manifest["history"]:
                     if entry["version"] > 1:
-                        corrections.append({"region": region, "published": published, **entry})
-        corrections.sort(key=lambda c: c["published_at"], reverse=True)
+                        corrections.append({"kind": "revision", "at": entry["published_at"],
+                                            "region": region, "published": published, **entry})
+        for region in [*regions, *withdrawn_only]:
+            corrections += [{"kind": "withdrawal", "at": n["withdrawn_at"], **n}
+                            for n in withdrawal_notices(region)]
+        corrections.sort(key=lambda c: c["at"], reverse=True)
         self.write("corrections.md", "corrections.md.j2", corrections=corrections)
         self.write("downloads.md", "downloads.md.j2", regions=regions, tables=PUBLIC_TABLES,
                    files=download_files)
@@ -451,10 +511,28 @@ def _rule_text(value) -> str:
 
 
 def render_pages(root: Path, regions: set[str] | None = None) -> None:
-    """Render the pages of the given regions (all when None) and the site-level pages."""
+    """Render the pages of the given regions (all when None) and the site-level pages. A region's
+    pages are removed first: a page of a provider or quarter no longer published (withdrawn)
+    must not stay behind."""
+    root = Path(root)
     renderer = Renderer(root)
     everything = published_regions(root)
+    names = {region.name for region in everything} if regions is None else set(regions)
+    for name in sorted(names):
+        _remove_pages(root / name)
+    _remove_pages(root / "provinces")
     for region in everything:
-        if regions is None or region.name in regions:
+        if region.name in names:
             renderer.region(region)
     renderer.site(everything)
+
+
+def _remove_pages(directory: Path) -> None:
+    """Unlink the rendered pages under `directory` (a generation shares files with the previous
+    one by hard links: unlinking never touches the previous generation's pages)."""
+    if directory.is_dir():
+        for page in directory.rglob("*.md"):
+            page.unlink()
+        for folder in sorted(directory.rglob("*"), key=lambda p: -len(p.parts)):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()  # a provider's folder of pages, emptied

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from scoring.files import digest, write_json, written_aside
+from scoring.files import digest, write_bytes, write_json, written_aside
 from scoring.inputs.layer import ValidatedLayer
 from scoring.inputs.rules import Rules
 from scoring.outputs.disclosure import View
@@ -72,7 +72,7 @@ def write_public(validated: ValidatedLayer, results: ResultsLayer, out_dir: Path
     # save
     with written_aside(out_dir) as aside:
         for name, data in files.items():
-            (aside / name).write_bytes(data)
+            write_bytes(aside / name, data)
         write_json(aside / PUBLIC_FILE, record)
     return PublicLayer(Path(out_dir), record, tables)
 

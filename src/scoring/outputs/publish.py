@@ -20,6 +20,10 @@ The public record never changes silently:
   files, new files written fresh) and then swaps the link with one `rename`. A publish killed at
   any point leaves the link on the previous, intact generation; the leftovers are removed by the
   next publish.
+- A quarter that must not be public (it holds personal data, say) is withdrawn whole
+  (`withdraw`): every version of it leaves the store, with its OCDS releases, and a dated notice
+  with the reason (`withdrawn.json`, and its page) takes its place. The quarter may be published
+  again afterwards; the notice stays.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +62,7 @@ from scoring.outputs.store import (
     LOCK_TIMEOUT,
     MANIFEST,
     PROVINCES,
+    WITHDRAWN,
     Store,
     StoreBusy,
     now_text,
@@ -162,8 +168,12 @@ def publish_many(site_dir: Path, candidates: list[Candidate], revise: bool = Fal
         with store.locked():
             return _publish_locked(store, candidates, revise, reason, now, province, site_url)
     except StoreBusy:
-        raise Refusal(Code.STORE_BUSY, f"另一个公布正在进行({store.site_dir}),等待 {LOCK_TIMEOUT:g} 秒后仍未结束。",
-                      "请等它完成后再运行;如果确认没有其他公布在运行,请检查是否有卡住的 scoring 进程。") from None
+        raise _busy(store) from None
+
+
+def _busy(store: Store) -> Refusal:
+    return Refusal(Code.STORE_BUSY, f"另一个公布正在进行({store.site_dir}),等待 {LOCK_TIMEOUT:g} 秒后仍未结束。",
+                   "请等它完成后再运行;如果确认没有其他公布在运行,请检查是否有卡住的 scoring 进程。")
 
 
 def _publish_locked(store: Store, candidates: list[Candidate], revise: bool, reason: str | None,
@@ -287,6 +297,106 @@ def _write_quarter(generation: Path, candidate: Candidate, files: dict[str, byte
     write_file(quarter_dir / MANIFEST, json_bytes(manifest))
     status = "revised" if previous else "published"
     return Outcome(run["region"], run["quarter"], status, version, quarter_dir, changes)
+
+
+# withdrawing ------------------------------------------------------------------------------------
+
+REASON_LIMIT = 500  # characters: a reason is a sentence or two, shown on the notice
+
+
+@dataclass
+class Withdrawal:
+    region: str
+    quarter: str
+    versions: list[int]  # the versions taken off the site
+    withdrawn_at: str
+    path: Path  # where the notice is (through the disclosures link)
+
+
+def withdrawal_reason(reason: str | None, roster: Roster | None = None) -> str:
+    """The reason as it will be published: plain words on one line, required, at most
+    `REASON_LIMIT` characters, and no personal value (the roster's, or any valid ID number or
+    phone number): a withdrawal must not publish what it takes back."""
+    text = " ".join((reason or "").split())
+    if not text:
+        raise Refusal(Code.WITHDRAWAL_WITHOUT_REASON, "撤回必须说明原因,原因将公示在撤回公告中。",
+                      "请加 --reason \"撤回原因\"(例如:机构名称中误含个人信息)。")
+    if len(text) > REASON_LIMIT:
+        raise Refusal(Code.BAD_ARGUMENTS, f"撤回原因有 {len(text)} 个字,太长了(最多 {REASON_LIMIT} 个字)。",
+                      "请用一两句话写明撤回的原因。")
+    findings = scan_text(text, roster or Roster(), "--reason")
+    if findings:
+        kinds = "、".join(sorted({f.kind for f in findings}))
+        raise Refusal(Code.PERSONAL_DATA, f"撤回原因含有个人信息({kinds}),不能公示。",
+                      "请只写明撤回的原因,不要写入姓名、身份证号、电话等个人信息;什么也没有撤回。")
+    return text
+
+
+def withdraw(site_dir: Path, region: str, quarter: str, reason: str | None,
+             roster: Roster | None = None, now: str | None = None,
+             site_url: str | None = None) -> Withdrawal:
+    """Take a published quarter of a region off the site, whole: every version (the `v<N>/`
+    archives too), its releases in the region's OCDS record package, its place in a province's
+    overview, and every page made from it; leave in its place the notice `withdrawn.json` (the
+    time, Beijing time; the reason; the versions withdrawn and when each was published) and its
+    page. One atomic step under the store's lock, like a publish. `roster` holds the personal
+    values the reason must not contain."""
+    text = withdrawal_reason(reason, roster)
+    store = Store(site_dir)
+    try:
+        with store.locked():
+            return _withdraw_locked(store, region, str(quarter), text, now or now_text(), site_url)
+    except StoreBusy:
+        raise _busy(store) from None
+
+
+def _withdraw_locked(store: Store, region: str, quarter: str, reason: str, moment: str,
+                     site_url: str | None) -> Withdrawal:
+    current = store.current()
+    quarter_dir = current / region / quarter if current else None
+    manifest = read_manifest(quarter_dir) if quarter_dir else None
+    earlier = _read_json(quarter_dir / WITHDRAWN) if quarter_dir else None
+    if manifest is None:
+        when = f"(已于 {earlier['withdrawals'][-1]['withdrawn_at']} 撤回)" if earlier else ""
+        raise Refusal(Code.NOT_PUBLISHED, f"{region} {quarter} 没有公布在 {store.link} 中{when},没有可以撤回的内容。",
+                      "请检查区域目录(其文件夹名即公布的区域名)和季度;已公布的区域见 site/disclosures/。")
+    versions = [{"version": entry["version"], "published_at": entry["published_at"]}
+                for entry in manifest.get("history", [])]
+    notice = {
+        "region": region, "region_name": manifest["region_name"],
+        "region_code": manifest["region_code"], "quarter": quarter,
+        "withdrawals": [*(earlier or {}).get("withdrawals", []),
+                        {"withdrawn_at": moment, "reason": reason, "versions": versions}],
+    }
+    with store.transaction() as generation:
+        region_dir, place = generation / region, generation / region / quarter
+        shutil.rmtree(place)  # unlinks: the live generation keeps its files until the swap
+        write_file(place / WITHDRAWN, json_bytes(notice))
+        record = _read_json(region_dir / RECORD_FILE)
+        if any((q / PACKAGE_FILE).is_file() for q in region_dir.iterdir() if q.is_dir()):
+            run = {"region": region, "region_name": manifest["region_name"],
+                   "region_code": manifest["region_code"]}
+            write_file(region_dir / RECORD_FILE, json_bytes(
+                region_record(region_dir, run, OcdsSettings.of_record(record, region, site_url))))
+        elif (region_dir / RECORD_FILE).is_file():
+            (region_dir / RECORD_FILE).unlink()
+        _leave_provinces(generation, region, quarter)
+        render_pages(generation, regions={region})
+    return Withdrawal(region, quarter, [v["version"] for v in versions], moment,
+                      store.link / region / quarter)
+
+
+def _leave_provinces(generation: Path, region: str, quarter: str) -> None:
+    """Take a withdrawn county quarter out of its province's overview of that quarter."""
+    for path in sorted((generation / PROVINCES).glob(f"*/{quarter}.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if region not in record.get("counties", []):
+            continue
+        counties = [c for c in record["counties"] if c != region]
+        if counties:
+            write_file(path, json_bytes({**record, "counties": counties}))
+        else:
+            path.unlink()
 
 
 def describe_changes(old_dir: Path, new: dict[str, pd.DataFrame]) -> list[str]:

@@ -5,6 +5,10 @@ local copy of plotly.js is in the docs tree (from the plotly package: no CDN). A
 relative link and script resolves inside the built site, nothing refers to another host, and the
 privacy scan finds no roster name, ID number or phone number anywhere in the output; any finding
 fails the build with its file and line.
+
+The site is built into a fresh folder beside `build/site` and checked there; only a site that
+passed every check takes `build/site`'s place (`files.replace_directory`, one atomic swap). A
+failed check or a killed build leaves the previous `build/site` as it was, whole.
 """
 
 from __future__ import annotations
@@ -18,14 +22,16 @@ import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from urllib.parse import unquote
 
 import plotly
 import yaml
 
+from scoring.files import written_aside, written_file
 from scoring.outputs.pages import render_pages
 from scoring.outputs.privacy import Finding, Roster, roster_from_data, scan_tree
 from scoring.outputs.store import Store, StoreBusy
-from scoring.refusal import Code, Refusal
+from scoring.refusal import Code, Refusal, written_error
 
 PLOTLY_JS = "assets/javascripts/plotly.min.js"
 
@@ -66,8 +72,8 @@ def prepare(docs_dir: Path) -> None:
     target = docs_dir / PLOTLY_JS
     source = plotly_source()
     if not target.is_file() or target.stat().st_size != source.stat().st_size:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        with written_file(target) as aside:  # never a truncated copy (a full disk)
+            shutil.copyfile(source, aside)
 
 
 class _Unchanged(Exception):
@@ -102,34 +108,44 @@ def config_paths(config: Path) -> tuple[Path, Path]:
 
 def build(config: Path = Path("mkdocs.yml"), data_roots: list[Path] | None = None,
           roster: Roster | None = None) -> BuildReport:
-    """`mkdocs build --strict`, then the link and privacy checks; a Refusal (site_build_failed) on any problem."""
+    """`mkdocs build --strict` into a fresh folder, then the link and privacy checks there; the
+    built site replaces `build/site` only when all pass. A Refusal (site_build_failed) on any
+    problem, with `build/site` as it was."""
     config = Path(config).resolve()
     docs_dir, site_dir = config_paths(config)
     prepare(docs_dir)
-    started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean", "-f", str(config)],
-        cwd=config.parent, capture_output=True, text=True,
-    )
-    seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        lines = [line for line in (result.stderr + result.stdout).splitlines()
-                 if "WARNING" in line or "ERROR" in line or "Error" in line]
-        raise Refusal(Code.SITE_BUILD_FAILED, "mkdocs build --strict 失败:\n" + "\n".join(lines[-30:] or [result.stderr[-3000:]]))
-    problems = check_links(site_dir)
-    if problems:
-        raise Refusal(Code.SITE_BUILD_FAILED, "网站中有无法打开的链接或外部资源:\n" + "\n".join(problems[:30]))
     if roster is None:
         roster = roster_from_data(data_roots if data_roots is not None else [config.parent / "data"])
-    findings = scan_tree(site_dir, roster) + scan_tree(docs_dir / "disclosures", roster)
-    if findings:
-        shown = "\n".join(str(f) for f in findings[:30])
-        more = f"\n……共 {len(findings)} 处" if len(findings) > 30 else ""
-        raise Refusal(Code.SITE_BUILD_FAILED, 
-            f"隐私扫描发现个人信息,网站不能发布(Privacy scan failed):\n{shown}{more}\n"
-            "请找出它从哪个输入进入了公开数据,改正后重新公布。")
-    pages = sorted(site_dir.rglob("*.html"))
-    return BuildReport(site_dir, seconds, len(pages), findings, heaviest_page(site_dir))
+    with written_aside(site_dir) as built:  # swapped in only when every check below has passed
+        started = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean", "-f", str(config),
+             "--site-dir", str(built)],
+            cwd=config.parent, capture_output=True, text=True,
+        )
+        seconds = time.perf_counter() - started
+        if result.returncode != 0:
+            output = result.stderr + result.stdout
+            if (error := written_error(output)) is not None:
+                raise error  # a full disk or a read-only folder, answered as such by the command
+            lines = [line for line in output.splitlines()
+                     if "WARNING" in line or "ERROR" in line or "Error" in line]
+            raise Refusal(Code.SITE_BUILD_FAILED, "mkdocs build --strict 失败:\n" + "\n".join(lines[-30:] or [result.stderr[-3000:]]))
+        problems = check_links(built)
+        if problems:
+            raise Refusal(Code.SITE_BUILD_FAILED, "网站中有无法打开的链接或外部资源:\n" + "\n".join(problems[:30]))
+        findings = scan_tree(built, roster) + scan_tree(docs_dir / "disclosures", roster)
+        if findings:
+            shown = "\n".join(str(f) for f in findings[:30])
+            more = f"\n……共 {len(findings)} 处" if len(findings) > 30 else ""
+            raise Refusal(
+                Code.SITE_BUILD_FAILED,
+                f"隐私扫描发现个人信息,网站不能发布(Privacy scan failed):\n{shown}{more}",
+                "请找出它从哪个输入进入了公开数据,改正后重新公布(已生成的网站没有改动);已公布的季度误含"
+                "个人信息时,用 scoring withdraw <区域目录> --quarter <季度> --reason \"撤回原因\" 撤回它。")
+        pages = len(list(built.rglob("*.html")))
+        heaviest = heaviest_page(built)
+    return BuildReport(site_dir, seconds, pages, findings, heaviest)
 
 
 REFERENCE = re.compile(r"""(?:href|src)\s*=\s*["']([^"'#?]*)""", re.IGNORECASE)
@@ -156,7 +172,9 @@ def check_links(site_dir: Path) -> list[str]:
         for target in REFERENCE.findall(text):
             if not target or re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE) or target.startswith("//"):
                 continue
-            resolved = (page.parent / target).resolve()
+            # an address is percent-encoded (mkdocs writes 会宁 县/ as %E4%BC%9A%E5%AE%81%20%E5%8E%BF/);
+            # the file it names is not
+            resolved = (page.parent / unquote(target)).resolve()
             if target.endswith("/"):
                 resolved = resolved / "index.html"
             if not resolved.exists():

@@ -25,10 +25,13 @@ from pathlib import Path
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
+from scoring.files import write_bytes
+
 LOCAL = ZoneInfo("Asia/Shanghai")
 DISCLOSURES = "disclosures"
 STORE = ".disclosures"
 MANIFEST = "manifest.json"
+WITHDRAWN = "withdrawn.json"  # what a withdrawn quarter leaves in its place: when, why, which versions
 PROVINCES = "_provinces"  # which counties make up each published province quarter
 LOCK = ".disclosures.lock"
 LOCK_TIMEOUT = float(os.environ.get("SCORING_LOCK_TIMEOUT", "120"))  # seconds to wait for another publish
@@ -56,8 +59,7 @@ def write_file(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() or path.is_symlink():
         path.unlink()
-    with open(path, "wb") as handle:
-        handle.write(data)
+    write_bytes(path, data)
 
 
 class Store:

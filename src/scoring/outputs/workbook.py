@@ -17,12 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from scoring import __version__
 from scoring.engine.money import ZERO
 from scoring.engine.payments import HELD
-from scoring.files import spreadsheet_csv
+from scoring.files import spreadsheet_csv, write_bytes, written_file
 from scoring.inputs.layer import ValidatedLayer
 from scoring.inputs.methodology import rule_texts
 from scoring.inputs.months import Quarter
@@ -104,7 +105,7 @@ def write_csv(rows: pd.DataFrame, path: Path) -> None:
         + [{label: f"{sums[c]:.2f}" if kind == "money" else ("合计" if c == "provider_name" else "")
             for c, label, kind in SCHEDULE}],
         columns=[label for _, label, _ in SCHEDULE])
-    Path(path).write_bytes(spreadsheet_csv(table, [label for _, label, kind in SCHEDULE if kind == "text"]))
+    write_bytes(Path(path), spreadsheet_csv(table, [label for _, label, kind in SCHEDULE if kind == "text"]))
 
 
 def _number(value: Decimal | None) -> float | None:
@@ -235,7 +236,13 @@ def write_xlsx(rows: pd.DataFrame, deductions: pd.DataFrame, rules: Rules, info:
         sheet.write_string(3 + offset, 1, value, cell)
         sheet.write_string(3 + offset, 2, f"{texts[name].title}:{texts[name].explanation}", cell)
     sheet.write_string(4 + len(rules_rows(rules)), 0, f"规则指纹 {info.rules_fingerprint}", bold)
-    book.close()
+    try:
+        book.close()
+    except FileCreateError as error:  # xlsxwriter wraps the OSError of a failed write
+        cause = error.args[0] if error.args and isinstance(error.args[0], OSError) else None
+        if cause is None:
+            raise
+        raise OSError(cause.errno, cause.strerror, cause.filename or str(path)) from error
 
 
 def rules_rows(rules: Rules) -> list[tuple[str, str]]:
@@ -286,10 +293,15 @@ def build_schedule(validated: ValidatedLayer, results: ResultsLayer, out_dir: Pa
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     prefix = f"{file_name_part(run['region_name'], run['region_code'])}_{quarter.label}_资金拨付计划_"
-    for stale in (p for p in out_dir.iterdir() if p.is_file() and p.name.startswith(prefix)):
-        stale.unlink()  # one schedule per quarter: a preliminary one never lingers beside the published
     rows = schedule_rows(payments, info)
     xlsx, csv_path = out_dir / f"{info.stem}.xlsx", out_dir / f"{info.stem}.csv"
-    write_xlsx(rows, deduction_rows(findings, names, rules), rules, info, xlsx, results.table("paid"))
-    write_csv(rows, csv_path)
+    # each file is written beside its place and renamed in: a failed write (a full disk) leaves
+    # the previous schedule as it was
+    with written_file(xlsx) as aside:
+        write_xlsx(rows, deduction_rows(findings, names, rules), rules, info, aside, results.table("paid"))
+    with written_file(csv_path) as aside:
+        write_csv(rows, aside)
+    for stale in (p for p in out_dir.iterdir() if p.is_file() and p.name.startswith(prefix)
+                  and p not in (xlsx, csv_path)):
+        stale.unlink()  # one schedule per quarter: a preliminary one never lingers beside the published
     return [xlsx, csv_path]
