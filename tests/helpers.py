@@ -26,7 +26,9 @@ from scoring.orchestration.stages import Workspace
 from scoring.refusal import Code, Refusal
 
 QUARTER = "2026Q2"
-REGION_YAML = "name: 测试县\ncode: '360823'\n"
+REGION_YAML = ("name: 测试县\ncode: '360823'\n"
+               "contact:\n  bureau: 测试县民政局\n  address: 测试县人民路 1 号\n  telephone: 0796-5550123\n"
+               "  hotline: '12345'\n")
 
 
 def excel_row(index: int) -> int:

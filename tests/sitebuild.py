@@ -78,7 +78,7 @@ def escaping_region(data: Path, parent: Path) -> Path:
     cells[1] = EVIL_NAME
     providers[1] = ",".join(cells)
     (region / "providers.csv").write_text("\n".join(providers) + "\n", encoding="utf-8")
-    (region / "region.yaml").write_text("name: 测试县\ncode: \"360823\"\n", encoding="utf-8")
+    (region / "region.yaml").write_text(helpers.REGION_YAML, encoding="utf-8")
     return region
 
 

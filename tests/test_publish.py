@@ -32,7 +32,7 @@ from scoring.outputs.workbook import (
     UNPUBLISHED_LABEL,
     published_status,
 )
-from scoring.refusal import Code
+from scoring.refusal import Code, Refusal
 
 Q = helpers.QUARTER
 
@@ -469,3 +469,13 @@ def test_cli_withdraw(tmp_path, monkeypatch):
     assert not (tmp_path / "site" / "disclosures" / "county" / Q / "manifest.json").exists()
     again = CliRunner().invoke(app, ["withdraw", "data/county", "--quarter", Q, "--reason", WITHDRAWAL_REASON])
     assert again.exit_code == 1 and f"({Code.NOT_PUBLISHED})" in again.output and "Traceback" not in again.output
+
+
+def test_a_region_without_contact_settings_is_not_published(tmp_path):
+    region = helpers.write_region(tmp_path / "data" / "county", region_yaml="name: 测试县\ncode: '360823'\n")
+    build, site = tmp_path / "build", tmp_path / "site"
+    helpers.score(region, build)
+    with pytest.raises(Refusal) as refused:
+        helpers.publish(region, build, site)
+    assert refused.value.code is Code.MISSING_CONTACT
+    assert not (site / "disclosures").exists() or not any((site / "disclosures").iterdir())

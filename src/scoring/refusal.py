@@ -36,6 +36,7 @@ class Code(StrEnum):
     NEEDS_REVISION = "needs_revision"  # changed results of a published quarter, without --revise
     REVISION_WITHOUT_REASON = "revision_without_reason"
     NOTHING_TO_PUBLISH = "nothing_to_publish"
+    MISSING_CONTACT = "missing_contact"  # region.yaml has no contact: the public could not object
     PERSONAL_DATA = "personal_data"  # what would be published holds a personal value
     STORE_BUSY = "store_busy"  # another publication holds the store's lock
     DISCLOSURE_RISK = "disclosure_risk"  # a hidden small count could be worked out from the release

@@ -360,6 +360,7 @@ def generate(
         write_region(region, region_dir, defects)
         if not messy and not isinstance(chosen, ProvinceProfile):
             write_paid(region_dir, region)
+            write_objections(region_dir, region)
         written.append(region_dir)
     return written
 
@@ -384,6 +385,29 @@ def write_paid(region_dir: Path, region: RegionData) -> None:
                          "amount": f"{amount:.2f}", "voucher_no": f"PZ{quarter}-{number:03d}"})
         table = pd.DataFrame(rows, columns=schema.PAID.column_names)
         write_table(table, schema.PAID, region, region_dir / quarter / "paid.csv")
+
+
+def write_objections(region_dir: Path, region: RegionData) -> None:
+    """objections.csv for the second-to-last quarter: two objections received after it was
+    published, one answered (not upheld), one still being looked into. The objector's name and
+    telephone are in the file, as a bureau keeps them for its reply; they are never published."""
+    quarters = sorted(region.quarters)
+    if len(quarters) < 2:
+        return
+    quarter = Quarter.parse(quarters[-2])
+    received = quarter.last_day + timedelta(days=12)
+    provider = region.files["providers"]["provider_id"].iloc[0]
+    rows = [
+        {"objection_id": f"YY{quarter}-01", "received_on": received.isoformat(), "provider_id": provider,
+         "about": "满意度", "summary": "认为本机构的回访对象没有覆盖全部乡镇,满意率不能代表全县",
+         "decision": "rejected", "decided_on": (received + timedelta(days=6)).isoformat(), "revision": "",
+         "objector": "申诉人甲乙", "objector_phone": ""},
+        {"objection_id": f"YY{quarter}-02", "received_on": (received + timedelta(days=2)).isoformat(),
+         "provider_id": "", "about": "人均支出", "summary": "询问本季度人均支出为什么高于标准",
+         "decision": "pending", "decided_on": "", "revision": "", "objector": "", "objector_phone": ""},
+    ]
+    table = pd.DataFrame(rows, columns=schema.OBJECTIONS.column_names)
+    write_table(table, schema.OBJECTIONS, region, region_dir / str(quarter) / "objections.csv")
 
 
 # ------------------------------------------------------------------------------------------------

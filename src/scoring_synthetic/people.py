@@ -46,7 +46,20 @@ class RegionData:
 
     def region_yaml(self) -> str:
         text = f"# 区域设置(合成数据,非真实人员)\nname: {self.name}\ncode: \"{self.code}\"\n"
-        return text + self.rules_yaml
+        return text + self.contact_yaml() + self.rules_yaml
+
+    def contact_yaml(self) -> str:
+        """The bureau's public contact (synthetic: the numbers are made up from the code, the
+        hotline is the national 12345 government service line)."""
+        return (
+            "contact:\n"
+            f"  bureau: {self.name}民政局\n"
+            f"  address: {self.name}人民路 1 号 {self.name}民政局社会救助股(合成数据)\n"
+            f"  telephone: \"0{self.code[:3]}-55501{self.code[-2:]}\"\n"
+            "  hotline: \"12345\"\n"
+            f"  email: mzj{self.code}@example.com\n"
+            "  office_hours: 工作日 8:30–12:00、14:30–18:00\n"
+        )
 
     def header(self, spec: FileSpec, column: str) -> str:
         """The header of `column` as this region's files write it."""

@@ -66,6 +66,7 @@ DEFAULT_SITE_URL = "https://mzj.example.com/gongkai/"
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 PACKAGE_FILE = "ocds.json"
 RECORD_FILE = "ocds-record.json"  # per region: every contract's releases and compiled release
+CONTACT_FILE = "contact.json"  # per region: where the public complains and objects (region.yaml)
 # The aggregate payees of the money that does not go to the provider: (payments column, party id
 # suffix, party name, milestone code, milestone title).
 _SUBSIDIES = (

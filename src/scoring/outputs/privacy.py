@@ -24,6 +24,7 @@ import pandas as pd
 
 from scoring.inputs.identity import is_valid_id_number
 from scoring.inputs.load import load_input
+from scoring.inputs.rules import load_region_config
 from scoring.inputs.schema import FILES
 
 Cell = tuple[Hashable, str]  # (row label, column)
@@ -116,6 +117,11 @@ class Roster:
     allowed: set[str] = field(default_factory=set)  # names dropped because they are public words
     # providers' 统一社会信用代码: public by law; an all-digit one can pass the 身份证号 check too
     public_codes: set[str] = field(default_factory=set)
+    # the bureau's own office and hotline numbers (region.yaml `contact:`), published on purpose
+    public_phones: set[str] = field(default_factory=set)
+
+    def allow_phones(self, numbers: Iterable[str]) -> None:
+        self.public_phones |= {_digits(n) for n in numbers}
 
     def add_text(self, values: Iterable[str], kind: str, shortest: int = 2) -> None:
         for value in values:
@@ -160,6 +166,9 @@ def roster_from_data(data_roots: Iterable[Path]) -> Roster:
         for region_yaml in sorted(Path(root).glob("**/region.yaml")):
             region_dir = region_yaml.parent
             public.append(region_yaml.read_text(encoding="utf-8-sig", errors="replace"))
+            config, _ = load_region_config(region_dir)
+            if config is not None and config.contact is not None:
+                roster.allow_phones(public_phones(config.contact.model_dump()))
             for spec, columns in (("providers", ["name"]), ("catalog", ["category", "name"])):
                 table = load_input(region_dir, FILES[spec]).frame
                 if table is not None:
@@ -194,6 +203,15 @@ def roster_from_data(data_roots: Iterable[Path]) -> Roster:
     return roster
 
 
+def _digits(number: str) -> str:
+    return re.sub(r"\D", "", str(number))
+
+
+def public_phones(contact: dict | None) -> list[str]:
+    """The numbers of a region's contact settings: public on purpose, never a finding."""
+    return [contact[k] for k in ("telephone", "hotline") if contact and contact.get(k)]
+
+
 def _page_wording() -> list[str]:
     """The fixed wording of the generated pages (templates) and of the theme's language."""
     templates = Path(__file__).parent / "templates"
@@ -226,7 +244,8 @@ def scan_text(text: str, roster: Roster, path: str = "") -> list[Finding]:
             if is_valid_id_number(match.group(0)) and match.group(0).upper() not in roster.public_codes:
                 findings.append(Finding(path, number, "身份证号", match.group(0)))
         for match in PHONE.finditer(line):
-            findings.append(Finding(path, number, "电话号码", match.group(0)))
+            if _digits(match.group(0)) not in roster.public_phones:
+                findings.append(Finding(path, number, "电话号码", match.group(0)))
         if roster.tokens:
             for token in TOKEN.findall(line):
                 if token in roster.tokens:

@@ -135,6 +135,19 @@ PUBLIC_TABLES: dict[str, dict] = {
             "credit_code": ("统一社会信用代码", "string", "服务机构的统一社会信用代码(GB 32100-2015);未填报时为空"),
         },
     },
+    "objections": {
+        "title": "异议处理",
+        "columns": {
+            "objection_id": ("异议编号", "string", ""),
+            "received_on": ("收到日期", "date", ""),
+            "provider_id": ("机构编号", "string", "异议涉及的服务机构;不涉及具体机构时为空"),
+            "about": ("异议事项", "string", ""),
+            "summary": ("异议内容摘要", "string", "不含异议人姓名和联系方式"),
+            "decision": ("处理结果", "string", "upheld 成立、partly_upheld 部分成立、rejected 不成立、pending 处理中"),
+            "decided_on": ("答复日期", "date", "尚未答复时为空"),
+            "revision": ("更正版本", "integer", "异议成立后更正公布的版本号;未导致更正时为空"),
+        },
+    },
     "catalog": {
         "title": "服务项目清单",
         "columns": {
@@ -157,7 +170,7 @@ SUPPRESSIBLE: dict[str, dict[str, tuple[str, ...]]] = {
     "contracts": {"contracted_beneficiaries": (SMALL,)},  # no totals published: nothing to recover
 }
 TEXT_COLUMNS = {"provider_id", "provider_name", "contract_id", "reason", "item_code", "category",
-                "name", "unit", "credit_code"}
+                "name", "unit", "credit_code", "objection_id", "about", "summary", "decision"}
 
 
 def public_tables(results: dict[str, pd.DataFrame], providers: pd.DataFrame,
@@ -183,6 +196,8 @@ def public_tables(results: dict[str, pd.DataFrame], providers: pd.DataFrame,
         "spending": _public_spending(results["spending"], threshold),
         "contracts": _public_contracts(providers, threshold),
         "catalog": _public_catalog(catalog),
+        # what was objected to and what was decided; the objector stays in the input
+        "objections": results["objections"],
     }
     for name, table in tables.items():
         columns = list(PUBLIC_TABLES[name]["columns"])

@@ -63,6 +63,8 @@ def write_public(validated: ValidatedLayer, results: ResultsLayer, out_dir: Path
         "layer": "public", "run": {key: results.record[key] for key in RUN_KEYS},
         # where and under which ocid prefix the region publishes (region.yaml `publisher:`)
         "publisher": config.publisher.model_dump(mode="json") if config else {},
+        # who the public complains and objects to (region.yaml `contact:`); None: not yet set
+        "contact": config.contact.model_dump(mode="json") if config and config.contact else None,
         "results": results.hashes(), "results_fingerprint": digest(results.hashes()),
         "files": {name: sha256(data) for name, data in files.items()},
         # small counts shown as "x": the publication's audit checks them too (never published)

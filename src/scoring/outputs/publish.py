@@ -44,6 +44,7 @@ from scoring.inputs.layer import read_validated
 from scoring.inputs.rules import Rules
 from scoring.outputs.disclosure import AuditGap, View, audit
 from scoring.outputs.formats import (
+    CONTACT_FILE,
     PACKAGE_FILE,
     RECORD_FILE,
     OcdsSettings,
@@ -55,7 +56,7 @@ from scoring.outputs.formats import (
     sha256,
 )
 from scoring.outputs.pages import render_pages
-from scoring.outputs.privacy import Roster, roster_from_data, scan_text
+from scoring.outputs.privacy import Roster, public_phones, roster_from_data, scan_text
 from scoring.outputs.public_layer import PublicLayer, read_public, write_public
 from scoring.outputs.results import read_results
 from scoring.outputs.store import (
@@ -95,12 +96,27 @@ class Candidate:
     small_hidden: frozenset = frozenset()  # small counts shown as "x" (the audit checks them)
     publisher: dict = field(default_factory=dict)  # region.yaml `publisher:` (site_url, ocid_prefix)
     region_dir: Path | None = None  # the raw inputs: whose personal values must not be published
+    contact: dict | None = None  # region.yaml `contact:`, shown on every page of the region
 
 
 def candidate_from_public(public: PublicLayer, region_dir: Path | None = None) -> Candidate:
     """A quarter ready to publish: its public layer (tables, rules and the run they came from)."""
     return Candidate(public.run, public.rules, public.tables, public.record["results"],
-                     public.small_hidden, public.record.get("publisher") or {}, region_dir)
+                     public.small_hidden, public.record.get("publisher") or {}, region_dir,
+                     public.record.get("contact"))
+
+
+def contact_bytes(candidate: Candidate) -> bytes:
+    """The region's contact file (`contact.json`); refuses a region without one: a published
+    result must say where to complain and object."""
+    if not candidate.contact:
+        run = candidate.run
+        raise Refusal(Code.MISSING_CONTACT,
+                      f"{run['region_name']} 的 region.yaml 没有填写 contact(监督与投诉的联系方式),不能公布:"
+                      "公示的结果必须告诉公众向谁投诉、向谁提出异议。",
+                      "在 region.yaml 中加上 contact:bureau(民政局名称)、address(地址)、telephone(受理异议的电话),"
+                      "可选 hotline(投诉热线)、email、office_hours;然后重新运行 scoring validate 和 scoring publish。")
+    return json_bytes(candidate.contact)
 
 
 def scan_candidate(candidate: Candidate, files: dict[str, bytes]) -> None:
@@ -108,6 +124,7 @@ def scan_candidate(candidate: Candidate, files: dict[str, bytes]) -> None:
     number, phone, village, beneficiary id, complaint text...), or any valid ID number or phone
     number at all: nothing is written to site/ before this scan passes."""
     roster = roster_from_data([candidate.region_dir]) if candidate.region_dir else Roster()
+    roster.allow_phones(public_phones(candidate.contact))
     findings = [f for name, data in files.items()
                 for f in scan_text(data.decode("utf-8", errors="replace"), roster, name)]
     if findings:
@@ -188,6 +205,10 @@ def _publish_locked(store: Store, candidates: list[Candidate], revise: bool, rea
         province_file = f"{PROVINCES}/{province['slug']}/{province['quarter']}.json"
         province_bytes = json_bytes(province)
     plans = []
+    contacts = {candidate.run["region"]: contact_bytes(candidate) for candidate in candidates}
+    contacts_changed = {region for region, data in contacts.items()
+                        if current is None or not (current / region / CONTACT_FILE).is_file()
+                        or (current / region / CONTACT_FILE).read_bytes() != data}
     for candidate in candidates:
         run = candidate.run
         quarter_dir = (current / run["region"] / run["quarter"]) if current else None
@@ -222,7 +243,7 @@ def _publish_locked(store: Store, candidates: list[Candidate], revise: bool, rea
     province_same = province is None or (
         current is not None and (current / province_file).is_file()
         and (current / province_file).read_bytes() == province_bytes)
-    if all(outcome is not None for *_, outcome in plans) and province_same:
+    if all(outcome is not None for *_, outcome in plans) and province_same and not contacts_changed:
         return [outcome for *_, outcome in plans]
 
     outcomes, records = [], {}
@@ -237,9 +258,12 @@ def _publish_locked(store: Store, candidates: list[Candidate], revise: bool, rea
         for region, (run, settings) in sorted(records.items()):
             write_file(generation / region / RECORD_FILE,
                        json_bytes(region_record(generation / region, run, settings)))
+        for region in sorted(contacts_changed):
+            write_file(generation / region / CONTACT_FILE, contacts[region])
         if province is not None:
             write_file(generation / province_file, province_bytes)
-        render_pages(generation, regions={o.region for o in outcomes if o.status != "unchanged"})
+        render_pages(generation, regions={o.region for o in outcomes if o.status != "unchanged"}
+                     | contacts_changed)
     for outcome in outcomes:
         outcome.path = store.link / outcome.region / outcome.quarter
     return outcomes
