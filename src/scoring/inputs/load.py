@@ -5,6 +5,9 @@ SPEC.md, "Input data contract": CSV in UTF-8 (with or without BOM) or GBK/GB1803
 headers in English or Chinese (`schema.canonical_column`). Inputs are never modified: files are
 only ever opened for reading.
 
+A workbook is read deliberately: its limits are checked before any XML parser sees it
+(`_check_workbook`: size, inflation, markup that would make the parser quadratic, cells).
+
 Every row carries `_row`, the row number the user sees in Excel (header = row 1, first data row =
 row 2; blank lines count, as they do in Excel, but are not rows of data). A `LoadedFile` keeps the
 header as written for each column, so problems name the column as the user wrote it.
@@ -473,6 +476,44 @@ def _row_text(cells: pa.Table) -> list[str]:
 
 # xlsx -------------------------------------------------------------------------------------------
 
+# A workbook is checked before any XML parser sees it: the zip's directory (sizes, inflation),
+# then one streaming pass over each XML part (markup, cells). openpyxl parses with the standard
+# library's expat, whose time grows with the square of the length of one markup token (expat 2.5:
+# a 16 MB comment takes 15 s, a reviewer's 300 MB one far more than 600 s); text between tags
+# is not affected. So each tag, comment and processing instruction must be short, and a DTD
+# (entity expansion) is refused: spreadsheet programs write neither.
+_MAX_WORKBOOK_BYTES = 200 << 20  # all parts, uncompressed: 200 MB of sheet XML is ~350,000 rows
+#   of services, many times a county's quarter (3,000-15,000), and ~60 s for openpyxl to read
+_MAX_INFLATE_RATIO = 100  # Apache POI's zip-bomb limit (MIN_INFLATE_RATIO 0.01); sheets deflate 5-15x
+_RATIO_FLOOR = 1 << 20  # parts smaller than this may deflate better (blank styled cells): harmless
+_MAX_CELLS = 5_000_000  # cells in one sheet, as read (a sheet's <dimension> is often stale, so the
+#   cells themselves are counted): ~400,000 rows of services, and a bound on time and memory
+_EXCEL_ROWS = 1_048_576  # Excel's last row; a row numbered beyond it was not written by Excel
+_MAX_MARKUP = 64 << 10  # bytes in one tag, comment or PI; real ones are under 1 KB
+_MAX_TEXT = 1 << 20  # bytes between two '<': a cell holds at most 32,767 characters (< 200 KB)
+_MAX_SPECIALS = 1000  # comments and PIs in one part; spreadsheet programs write one (<?xml ...?>)
+_MAX_PARTS = 10_000  # files in the zip; a workbook has tens (and its pictures)
+_SCAN_CHUNK = 1 << 20
+
+_TAG = re.compile(rb"<[^<>\"']*(?:(?:\"[^\"]*\"|'[^']*')[^<>\"']*)*>")
+
+
+class _Refused(Exception):
+    """A workbook that must not be read further; carries the problem to report."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message_en)
+        self.problem = problem
+
+
+@dataclass
+class _Sheet:
+    """The sheet read from a workbook: its non-blank rows as (cell texts, Excel row), and the
+    (first, last) rows of its merged ranges."""
+
+    rows: list[tuple[list[str], int]]
+    merged: list[tuple[int, int]]
+
 
 def _read_xlsx(loaded: LoadedFile) -> LoadedFile:
     name = loaded.name
@@ -490,9 +531,12 @@ def _read_xlsx(loaded: LoadedFile) -> LoadedFile:
     if not magic.startswith(_ZIP_MAGIC):
         return _fail(loaded, _corrupt(name, "not a zip archive"))
     try:
-        rows, merged = _xlsx_rows(loaded.path)
+        sheet = _read_sheet(loaded)
+    except _Refused as refused:
+        return _fail(loaded, refused.problem)
     except Exception as exc:  # noqa: BLE001 - any failure inside openpyxl means a damaged file
         return _fail(loaded, _corrupt(name, f"{type(exc).__name__}: {exc}"))
+    rows = sheet.rows
     if not rows:
         return _fail(loaded, _empty(name))
     width = max(len(values) for values, _ in rows)
@@ -515,7 +559,7 @@ def _read_xlsx(loaded: LoadedFile) -> LoadedFile:
         ))
         grid.cells, grid.rows = grid.cells.filter(pa.array(~beyond)), grid.rows[~beyond]
     loaded = _name_columns(loaded, grid)
-    if any(first <= grid.header_row <= last for first, last in merged):
+    if any(first <= grid.header_row <= last for first, last in sheet.merged):
         loaded.problems = report([Problem(
             name, grid.header_row, "", "", Rule.MERGED_HEADER,
             "表头行含有合并单元格,无法确定每一列的含义",
@@ -533,26 +577,212 @@ def _corrupt(name: str, detail: str) -> Problem:
     )
 
 
-def _xlsx_rows(path: Path) -> tuple[list[tuple[list[str], int]], list[tuple[int, int]]]:
-    """The non-blank rows of the first sheet as (cell texts, Excel row), and the (first, last)
-    rows of its merged ranges."""
+def _read_sheet(loaded: LoadedFile) -> _Sheet:
+    """The first sheet of a workbook that passed `_check_workbook`, read with openpyxl."""
     import openpyxl  # a quarter of a second to import: only .xlsx inputs pay for it
 
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    _check_workbook(loaded.path, loaded.name)
+    workbook = openpyxl.load_workbook(loaded.path, read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # the stored dimension may be stale: read every row
-        rows = []
-        for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
-            texts = [_cell_text(v) for v in values]
-            while texts and not texts[-1]:
-                texts.pop()
-            if texts:  # blank rows are not data (Excel still numbers them)
-                rows.append((texts, number))
-        sheet_path = getattr(sheet, "_worksheet_path", None)
+        rows = list(_sheet_rows(sheet, loaded.name))
+        sheet_path = sheet._worksheet_path.lstrip("/")
     finally:
         workbook.close()
-    return rows, (_merged_rows(path, sheet_path) if sheet_path else [])
+    return _Sheet(rows, _merged_rows(loaded.path, sheet_path))
+
+
+def _check_workbook(path: Path, name: str) -> dict[str, int]:
+    """Refuse (`_Refused`) a workbook over the limits above; else the cells each XML part holds."""
+    size = path.stat().st_size
+    if size > _MAX_WORKBOOK_BYTES:  # before the zip's directory is read: it may be enormous too
+        raise _Refused(_too_large(
+            name, f"{size / 2**20:.0f} MB", f"有 {size / 2**20:.0f} MB,超过 {_MAX_WORKBOOK_BYTES >> 20} MB 的上限",
+            f"it is {size / 2**20:.0f} MB, over the {_MAX_WORKBOOK_BYTES >> 20} MB limit",
+        ))
+    with zipfile.ZipFile(path) as archive:
+        infos = [info for info in archive.infolist() if not info.is_dir()]
+        if len(infos) > _MAX_PARTS:
+            raise _Refused(_suspicious(
+                name, f"{len(infos)}", f"其中有 {len(infos)} 个文件(工作簿只有几十个)",
+                f"it holds {len(infos)} files (a workbook has tens)",
+            ))
+        total = sum(info.file_size for info in infos)
+        if total > _MAX_WORKBOOK_BYTES:
+            raise _Refused(_too_large(
+                name, f"{total / 2**20:.0f} MB",
+                f"解压后有 {total / 2**20:.0f} MB,超过 {_MAX_WORKBOOK_BYTES >> 20} MB 的上限",
+                f"it holds {total / 2**20:.0f} MB uncompressed, over the {_MAX_WORKBOOK_BYTES >> 20} MB limit",
+            ))
+        for info in infos:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > _RATIO_FLOOR and ratio > _MAX_INFLATE_RATIO:
+                raise _Refused(_suspicious(
+                    name, f"{info.filename}: {ratio:.0f}x",
+                    f"其中的 {info.filename} 解压后是压缩时的 {ratio:.0f} 倍(正常的工作簿不超过 {_MAX_INFLATE_RATIO} 倍)",
+                    f"{info.filename} inflates {ratio:.0f} times (real workbooks: under {_MAX_INFLATE_RATIO})",
+                ))
+        names = {info.filename for info in infos}
+        if "[Content_Types].xml" not in names:
+            raise _Refused(_corrupt(name, "no [Content_Types].xml: not an Office document"))
+        parts = {}
+        for info in infos:  # by content, not name: openpyxl follows the workbook's relationships
+            with archive.open(info) as stream:
+                head = stream.read(64)
+            kind = _xml_kind(head)
+            if kind == "utf-16":
+                raise _Refused(_suspicious(
+                    name, info.filename, f"其中的 {info.filename} 是 UTF-16 编码的 XML(电子表格软件都写 UTF-8)",
+                    f"{info.filename} is UTF-16 XML (spreadsheet programs write UTF-8)",
+                ))
+            if kind == "utf-8":
+                cells, reason = _scan_part(archive, info)
+                if reason is not None:
+                    raise _Refused(_suspicious(
+                        name, info.filename, f"其中的 {info.filename} {reason[0]}",
+                        f"{info.filename}: {reason[1]}",
+                    ))
+                if cells > _MAX_CELLS:
+                    raise _Refused(_too_cells(name, info.filename))
+                parts[info.filename] = cells
+    return parts
+
+
+def _xml_kind(head: bytes) -> str | None:
+    """How expat would take a part that begins with `head`: "utf-8" XML, "utf-16" XML, or None
+    (not XML: a picture, a macro project; expat stops at its first byte)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"<\0" in head[:2] or b"\0<" in head[:2]:
+        return "utf-16"
+    if head.startswith(_UTF8_BOM):
+        head = head[len(_UTF8_BOM):]
+    start = head.lstrip(b" \t\r\n")
+    return "utf-8" if start.startswith(b"<") or not start else None
+
+
+def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, tuple[str, str] | None]:
+    """One streaming pass over an XML part, in chunks: the cells it holds (counted by their
+    tags; counting stops past _MAX_CELLS), and why it must not be parsed, in Chinese and
+    English (None: it may be).
+
+    A tag cannot hold a '<' (XML forbids it in attribute values), so a tag is never longer than
+    the stretch from its '<' to the next one; only the few long stretches are looked at closely.
+    Comments and processing instructions may hold '<': each is measured to its end."""
+    cells, specials_seen = 0, 0
+    carry = b""  # from the first '<' not yet checked: it needs what follows it
+    with archive.open(info) as stream:
+        while True:
+            chunk = stream.read(_SCAN_CHUNK)
+            final = not chunk
+            data = carry + chunk
+            if not data:
+                break
+            opens = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x3C)
+            if not len(opens):
+                if len(data) > _MAX_TEXT:
+                    return cells, _TEXT_TOO_LONG
+                carry = data
+                if final:
+                    break
+                continue
+            if not carry and opens[0] > _MAX_TEXT:  # text before the first tag
+                return cells, _TEXT_TOO_LONG
+            following = np.append(opens[1:], len(data))
+            if final:
+                ready = len(opens)
+            else:  # a '<' is checked once the next '<' and _MAX_MARKUP bytes after it are here
+                ready = min(int(np.searchsorted(opens, len(data) - _MAX_MARKUP - 16)), len(opens) - 1)
+                if len(data) - opens[-1] > _MAX_TEXT:
+                    return cells, _TEXT_TOO_LONG
+            checked, gaps = opens[:ready], (following - opens)[:ready]
+            if len(gaps) and gaps.max() > _MAX_TEXT:
+                return cells, _TEXT_TOO_LONG
+            codes = np.frombuffer(data, dtype=np.uint8)
+            last = len(data) - 1
+            marks = codes[np.minimum(checked + 1, last)]  # the byte after each '<'
+            ends = codes[np.minimum(checked + 2, last)]
+            ends = (ends == 0x20) | (ends == 0x3E) | (ends == 0x2F) | ((ends >= 0x09) & (ends <= 0x0D))
+            specials = checked[(marks == 0x21) | (marks == 0x3F)]  # '<!' and '<?'
+            specials_seen += len(specials)
+            if specials_seen > _MAX_SPECIALS:
+                return cells, ("含有大量 XML 注释或处理指令", "holds thousands of XML comments or PIs")
+            for at in specials.tolist():
+                reason = _special_reason(data, at)
+                if reason:
+                    return cells, reason
+            for at in checked[gaps > _MAX_MARKUP].tolist():
+                if data[at + 1] in b"!?":
+                    continue  # measured above
+                match = _TAG.match(data, at, at + _MAX_MARKUP)
+                if match is None or match.end() - at >= _MAX_MARKUP:
+                    return cells, ("含有超长的 XML 标记", "holds an XML tag longer than 64 KB")
+            cut = int(opens[ready]) if ready < len(opens) else len(data)
+            # <c> tags, and prefixed ones (<x:c r=...>) found by their ':c ' (text that holds it
+            # only makes the count larger)
+            cells += int(np.count_nonzero((marks == 0x63) & ends)) + data.count(b":c ", 0, cut)
+            if cells > _MAX_CELLS:
+                return cells, None
+            carry = data[cut:]
+            if final:
+                break
+    return cells, None
+
+
+_TEXT_TOO_LONG = ("含有超过 1 MB 不带任何标记的内容", "holds more than 1 MB of text without markup")
+
+
+def _special_reason(data: bytes, at: int) -> tuple[str, str] | None:
+    """Why the comment, PI or declaration at `at` must not be parsed, or None."""
+    if data.startswith(b"<![CDATA[", at):
+        return None  # text, which expat reads in pieces
+    if data.startswith(b"<!--", at):
+        if data.find(b"-->", at + 4, at + _MAX_MARKUP) < 0:
+            return "含有超长的 XML 注释", "holds an XML comment longer than 64 KB"
+        return None
+    if data.startswith(b"<?", at):
+        if data.find(b"?>", at + 2, at + _MAX_MARKUP) < 0:
+            return "含有超长的 XML 处理指令", "holds an XML processing instruction longer than 64 KB"
+        return None
+    return "含有 DTD(文档类型定义),工作簿不会有这种内容", "holds a DTD, which workbooks never do"
+
+
+def _too_large(name: str, value: str, zh: str, en: str) -> Problem:
+    return Problem(
+        name, 0, "", value, Rule.FILE_TOO_LARGE,
+        f"{name} {zh},不像一个县一个季度的数据,未读取", f"{name} was not read: {en}",
+        "检查是否导出了多余的内容(其他季度、其他县、图片);只导出本季度的记录,或另存为 CSV UTF-8 后重新放入",
+    )
+
+
+def _too_cells(name: str, part: str) -> Problem:
+    return _too_large(
+        name, part, f"的工作表有超过 {_MAX_CELLS:,} 个单元格",
+        f"a sheet holds more than {_MAX_CELLS:,} cells",
+    )
+
+
+def _suspicious(name: str, value: str, zh: str, en: str) -> Problem:
+    return Problem(
+        name, 0, "", value, Rule.SUSPICIOUS_WORKBOOK,
+        f"{name} 不像是电子表格软件保存的文件:{zh};可能已损坏或被恶意构造,未读取",
+        f"{name} was not read: it does not look like a spreadsheet program's file ({en})",
+        "用 Excel 打开后另存为新的 .xlsx 文件(或另存为 CSV UTF-8)再放入;来源不明的文件请向平台重新导出",
+    )
+
+
+def _sheet_rows(sheet, name: str):
+    """The non-blank rows of a sheet as (cell texts, Excel row); refuses (`_Refused`) a sheet
+    past _MAX_CELLS cells or Excel's last row, counted as openpyxl hands them over."""
+    sheet.reset_dimensions()  # the stored dimension may be stale: read every row
+    cells = 0
+    for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
+        cells += len(values)
+        if cells > _MAX_CELLS or number > _EXCEL_ROWS:
+            raise _Refused(_too_cells(name, sheet.title))
+        texts = [_cell_text(v) for v in values]
+        while texts and not texts[-1]:
+            texts.pop()
+        if texts:  # blank rows are not data (Excel still numbers them)
+            yield texts, number
 
 
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="[A-Z]+(\d+)(?::[A-Z]+(\d+))?"')
@@ -561,7 +791,7 @@ _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="[A-Z]+(\d+)(?::[A-Z]+(\d+))?"'
 def _merged_rows(path: Path, sheet_path: str) -> list[tuple[int, int]]:
     """(first, last) rows of every merged range in the sheet (read-only openpyxl does not say)."""
     spans = []
-    with zipfile.ZipFile(path) as archive, archive.open(sheet_path.lstrip("/")) as xml:
+    with zipfile.ZipFile(path) as archive, archive.open(sheet_path) as xml:
         tail = b""
         while chunk := xml.read(1 << 20):
             text = tail + chunk

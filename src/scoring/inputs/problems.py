@@ -30,6 +30,7 @@ class Rule(StrEnum):
     MERGED_HEADER = "merged_header"
     AMBIGUOUS_FILE = "ambiguous_file"  # both services.csv and services.xlsx
     FILE_TOO_LARGE = "file_too_large"  # larger than any county's quarter: not read
+    SUSPICIOUS_WORKBOOK = "suspicious_workbook"  # a zip bomb, a DTD, an endless tag or comment
     BAD_ROW_SHAPE = "bad_row_shape"  # a CSV row with more or fewer fields than the header
     # columns
     MISSING_COLUMN = "missing_column"
@@ -84,7 +85,7 @@ FILE_LEVEL = {
     Rule.MISSING_FILE, Rule.EMPTY_FILE, Rule.BINARY_FILE, Rule.TRUNCATED_FILE,
     Rule.UNREADABLE_ENCODING, Rule.CORRUPT_WORKBOOK, Rule.PROTECTED_WORKBOOK,
     Rule.MERGED_HEADER, Rule.AMBIGUOUS_FILE, Rule.MISSING_COLUMN, Rule.DUPLICATE_COLUMN,
-    Rule.FILE_TOO_LARGE,
+    Rule.FILE_TOO_LARGE, Rule.SUSPICIOUS_WORKBOOK,
 }
 
 
