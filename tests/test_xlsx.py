@@ -1,4 +1,4 @@
-"""Reading workbooks deliberately: limits checked before
+"""Reading workbooks deliberately: the visible data sheet, and limits checked before
 any XML parser sees a hostile file (zip bombs, endless comments and tags, DTDs, absurd sizes)."""
 
 from __future__ import annotations
@@ -9,14 +9,20 @@ import zipfile
 
 import openpyxl
 import pytest
+from helpers import QUARTER, sample_tables, write_region
 
 from scoring.inputs import load
 from scoring.inputs.load import read_input
 from scoring.inputs.schema import FILES
+from scoring.inputs.validate import validate_quarter
 
 SERVICES = FILES["services"]
+SURVEYS = FILES["surveys"]
 SERVICE_ROW = ["R1", "B001", "P001", "W1", "C01", "2026-04-01 08:00:00", "2026-04-01 09:00:00",
                "2026-04-01 10:00:00", "completed", "phone", "1", ""]
+SURVEY_HEADER = SURVEYS.column_names
+REAL_SURVEYS = [["S1", "B001", "P001", "2026-05-01", "home", "4"],
+                ["S2", "B002", "P001", "2026-05-02", "phone", "2"]]
 QUICK = 10  # seconds: a generous bound; hostile files are answered in well under one
 
 
@@ -69,6 +75,117 @@ def timed_read(path, spec=SERVICES):
     started = time.monotonic()
     loaded = read(path, spec)
     return loaded, time.monotonic() - started
+
+
+# the sheet that is read --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("state", ["hidden", "veryHidden"])
+def test_a_hidden_first_sheet_is_not_read_the_visible_one_is(tmp_path, state):
+    # A reviewer's case: a hidden first sheet with every survey at 5 was read, silently.
+    workbook = openpyxl.Workbook()
+    stale = workbook.active
+    stale.title = "Sheet1"
+    stale.append(SURVEY_HEADER)
+    for row in REAL_SURVEYS:
+        stale.append([*row[:-1], "5"])
+    stale.sheet_state = state
+    real = workbook.create_sheet("回访")
+    real.append(SURVEY_HEADER)
+    for row in REAL_SURVEYS:
+        real.append(row)
+    workbook.active = 1
+    path = tmp_path / "surveys.xlsx"
+    workbook.save(path)
+    loaded = read(path, SURVEYS)
+    assert loaded.frame["overall"].tolist() == ["4", "2"]
+    assert rules(loaded) == [(0, "", "hidden_sheet")]
+    warning = loaded.problems.iloc[0]
+    assert (warning["severity"], warning["value"]) == ("warning", "回访")
+    assert "Sheet1" in warning["message"] and not loaded.file_errors
+
+
+def test_the_visible_sheet_is_validated_and_scored_not_the_hidden_one(tmp_path):
+    tables = sample_tables()
+    region = write_region(tmp_path / "region", tables)
+    (region / QUARTER / "surveys.csv").unlink()
+    workbook = openpyxl.Workbook()
+    stale = workbook.active
+    stale.append(list(tables["surveys"].columns))
+    for row in tables["surveys"].itertuples(index=False):
+        stale.append([*row[:-1], "5"])
+    stale.sheet_state = "hidden"
+    real = workbook.create_sheet("surveys")
+    real.append(list(tables["surveys"].columns))
+    for row in tables["surveys"].itertuples(index=False):
+        real.append(list(row))
+    workbook.active = 1
+    workbook.save(region / QUARTER / "surveys.xlsx")
+    validation = validate_quarter(region, QUARTER)
+    assert validation.ok
+    assert set(validation.problems["rule"]) == {"hidden_sheet"}
+    assert validation.tables["surveys"]["overall"].tolist() == tables["surveys"]["overall"].astype(int).tolist()
+
+
+def two_sheet_workbook(path, first: str, second: str, second_rows=None):
+    workbook = openpyxl.Workbook()
+    one = workbook.active
+    one.title = first
+    one.append(SERVICES.column_names)
+    one.append(SERVICE_ROW)
+    two = workbook.create_sheet(second)
+    for row in second_rows or [SERVICES.column_names, ["R9", *SERVICE_ROW[1:]]]:
+        two.append(row)
+    workbook.save(path)
+    return path
+
+
+def test_two_visible_sheets_with_data_and_none_clearly_the_one_is_an_error(tmp_path):
+    loaded = read(two_sheet_workbook(tmp_path / "services.xlsx", "四月", "五月"))
+    assert rules(loaded) == [(0, "", "ambiguous_sheet")]
+    assert loaded.file_errors and loaded.table is None
+
+
+@pytest.mark.parametrize("named", ["services", "服务记录", " Services "])
+def test_of_several_visible_sheets_the_one_named_like_the_file_is_read(tmp_path, named):
+    loaded = read(two_sheet_workbook(tmp_path / "services.xlsx", "其他", named))
+    assert loaded.frame["record_id"].tolist() == ["R9"]
+    assert rules(loaded) == [(0, "", "other_sheets")]
+    assert loaded.problems.loc[0, "value"] == named and not loaded.file_errors
+
+
+def test_a_sheet_of_notes_beside_the_data_is_passed_over_with_a_warning(tmp_path):
+    notes = [["填表说明"], ["1. 每次服务填写一行"], ["2. 时间写到分钟"]]
+    loaded = read(two_sheet_workbook(tmp_path / "services.xlsx", "Sheet1", "说明", notes))
+    assert loaded.frame["record_id"].tolist() == ["R1"]
+    assert rules(loaded) == [(0, "", "other_sheets")]
+
+
+def test_empty_visible_sheets_are_passed_over_silently(tmp_path):
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Sheet1"
+    data = workbook.create_sheet("Sheet2")
+    data.append(SERVICES.column_names)
+    data.append(SERVICE_ROW)
+    workbook.create_sheet("Sheet3")
+    path = tmp_path / "services.xlsx"
+    workbook.save(path)
+    loaded = read(path)
+    assert loaded.problems.empty and loaded.frame["record_id"].tolist() == ["R1"]
+
+
+def test_data_only_in_a_hidden_sheet_is_an_error(tmp_path):
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "空白"
+    hidden = workbook.create_sheet("数据")
+    hidden.append(SERVICES.column_names)
+    hidden.append(SERVICE_ROW)
+    hidden.sheet_state = "hidden"
+    path = tmp_path / "services.xlsx"
+    workbook.save(path)
+    loaded = read(path)
+    assert rules(loaded) == [(0, "", "hidden_data")]
+    assert loaded.file_errors and loaded.problems.loc[0, "value"] == "数据"
 
 
 # limits before parsing ----------------------------------------------------------------------------

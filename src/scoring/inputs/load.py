@@ -6,7 +6,8 @@ headers in English or Chinese (`schema.canonical_column`). Inputs are never modi
 only ever opened for reading.
 
 A workbook is read deliberately: its limits are checked before any XML parser sees it
-(`_check_workbook`: size, inflation, markup that would make the parser quadratic, cells).
+(`_check_workbook`: size, inflation, markup that would make the parser quadratic, cells); the
+visible data sheet is read, never a hidden one (`_choose_sheet`).
 
 Every row carries `_row`, the row number the user sees in Excel (header = row 1, first data row =
 row 2; blank lines count, as they do in Excel, but are not rows of data). A `LoadedFile` keeps the
@@ -22,6 +23,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import itertools
 import os
 import re
 import zipfile
@@ -508,11 +510,12 @@ class _Refused(Exception):
 
 @dataclass
 class _Sheet:
-    """The sheet read from a workbook: its non-blank rows as (cell texts, Excel row), and the
-    (first, last) rows of its merged ranges."""
+    """The sheet read from a workbook: its non-blank rows as (cell texts, Excel row), the
+    (first, last) rows of its merged ranges, and what was said about choosing it."""
 
     rows: list[tuple[list[str], int]]
     merged: list[tuple[int, int]]
+    problems: list[Problem]
 
 
 def _read_xlsx(loaded: LoadedFile) -> LoadedFile:
@@ -537,8 +540,9 @@ def _read_xlsx(loaded: LoadedFile) -> LoadedFile:
     except Exception as exc:  # noqa: BLE001 - any failure inside openpyxl means a damaged file
         return _fail(loaded, _corrupt(name, f"{type(exc).__name__}: {exc}"))
     rows = sheet.rows
-    if not rows:
-        return _fail(loaded, _empty(name))
+    if not rows:  # no sheet holds data, or none may be read (the problems say why)
+        loaded.problems = report(sheet.problems or [_empty(name)])
+        return loaded
     width = max(len(values) for values, _ in rows)
     cells = _from_rows([values + [""] * (width - len(values)) for values, _ in rows[1:]], width)
     header = rows[0][0] + [""] * (width - len(rows[0][0]))
@@ -559,13 +563,16 @@ def _read_xlsx(loaded: LoadedFile) -> LoadedFile:
         ))
         grid.cells, grid.rows = grid.cells.filter(pa.array(~beyond)), grid.rows[~beyond]
     loaded = _name_columns(loaded, grid)
+    extra = list(sheet.problems)
     if any(first <= grid.header_row <= last for first, last in sheet.merged):
-        loaded.problems = report([Problem(
+        extra.append(Problem(
             name, grid.header_row, "", "", Rule.MERGED_HEADER,
             "表头行含有合并单元格,无法确定每一列的含义",
             "the header row has merged cells, so columns cannot be told apart",
             "取消表头行的合并单元格,使表头每个单元格只写一个列名",
-        )], [loaded.problems])
+        ))
+    if extra:
+        loaded.problems = report(extra, [loaded.problems])
     return loaded
 
 
@@ -578,18 +585,20 @@ def _corrupt(name: str, detail: str) -> Problem:
 
 
 def _read_sheet(loaded: LoadedFile) -> _Sheet:
-    """The first sheet of a workbook that passed `_check_workbook`, read with openpyxl."""
+    """The data sheet of a workbook that passed `_check_workbook`, read with openpyxl."""
     import openpyxl  # a quarter of a second to import: only .xlsx inputs pay for it
 
     _check_workbook(loaded.path, loaded.name)
     workbook = openpyxl.load_workbook(loaded.path, read_only=True, data_only=True)
     try:
-        sheet = workbook.worksheets[0]
+        sheet, problems = _choose_sheet(workbook, loaded)
+        if sheet is None:
+            return _Sheet([], [], problems)
         rows = list(_sheet_rows(sheet, loaded.name))
         sheet_path = sheet._worksheet_path.lstrip("/")
     finally:
         workbook.close()
-    return _Sheet(rows, _merged_rows(loaded.path, sheet_path))
+    return _Sheet(rows, _merged_rows(loaded.path, sheet_path), problems)
 
 
 def _check_workbook(path: Path, name: str) -> dict[str, int]:
@@ -769,6 +778,80 @@ def _suspicious(name: str, value: str, zh: str, en: str) -> Problem:
     )
 
 
+def _choose_sheet(workbook, loaded: LoadedFile) -> tuple[object | None, list[Problem]]:
+    """The worksheet to read (None: none), and what to tell the user about the others.
+
+    Decisions:
+
+    - Only worksheets count (a chart sheet has no rows). A sheet holds data when one of its rows
+      has a non-blank cell; empty sheets (Excel's Sheet2, Sheet3) are passed over silently.
+    - Hidden and very hidden sheets are never read: what the user sees in Excel is what counts.
+      When there are any, a warning (hidden_sheet) names them and the sheet read. When only
+      hidden sheets hold data, that is an error (hidden_data): it is not clear they are meant.
+    - One visible sheet with data: it is read. Several: the one named like the file (its stem,
+      e.g. "services", or its Chinese label "服务记录"), else the only one whose first rows
+      name a known column (the others are notes, instructions, pivot tables); it is read, with
+      a warning (other_sheets) that names it and the ones left unread. Otherwise no sheet is
+      clearly the one, and the file is an error (ambiguous_sheet).
+    """
+    spec, name = loaded.spec, loaded.name
+    sheets = list(workbook.worksheets)
+    visible = [s for s in sheets if s.sheet_state == "visible"]
+    hidden = [s for s in sheets if s.sheet_state != "visible"]
+    first_rows = {id(s): _first_rows(s, name) for s in visible}
+    with_data = [s for s in visible if first_rows[id(s)]]
+    problems = []
+    if not with_data:
+        hidden_data = [s.title for s in hidden if _first_rows(s, name)]
+        if hidden_data:
+            titles = "、".join(hidden_data)
+            problems.append(Problem(
+                name, 0, "", titles, Rule.HIDDEN_DATA,
+                f"{name} 中可见的工作表都是空的,数据只在隐藏的工作表“{titles}”中,未读取",
+                f"the visible sheets of {name} are empty; only hidden sheets ({titles}) hold data",
+                "在 Excel 中右键工作表标签→取消隐藏,确认要用的数据后,只保留这一张可见的工作表并保存",
+            ))
+        return None, problems
+    if len(with_data) == 1:
+        chosen = with_data[0]
+    else:
+        names = {spec.name.casefold(), spec.label.casefold(), loaded.path.stem.strip().casefold()}
+        named = [s for s in with_data if s.title.strip().casefold() in names]
+        headed = [s for s in with_data
+                  if any(_names_a_column(spec, texts) for texts, _ in first_rows[id(s)])]
+        candidates = named if len(named) == 1 else headed if len(headed) == 1 else []
+        titles = "、".join(s.title for s in with_data)
+        if not candidates:
+            return None, [Problem(
+                name, 0, "", titles, Rule.AMBIGUOUS_SHEET,
+                f"{name} 有多张可见的工作表都有内容({titles}),无法确定用哪一张",
+                f"several visible sheets of {name} hold data ({titles}); cannot tell which to read",
+                f"只保留数据所在的一张工作表(删除或隐藏其余的),或把它命名为“{spec.name}”",
+            )]
+        chosen = candidates[0]
+        others = "、".join(s.title for s in with_data if s is not chosen)
+        problems.append(Problem(
+            name, 0, "", chosen.title, Rule.OTHER_SHEETS,
+            f"{name} 有多张可见的工作表有内容,已读取“{chosen.title}”,未读取“{others}”",
+            f"{name} has several visible sheets with data; read {chosen.title!r}, not {others!r}",
+            "确认读取的工作表正确;其余工作表的内容不会被计入",
+        ))
+    if hidden:
+        titles = "、".join(s.title for s in hidden)
+        problems.append(Problem(
+            name, 0, "", chosen.title, Rule.HIDDEN_SHEET,
+            f"{name} 含有隐藏的工作表“{titles}”,未读取;已读取可见的工作表“{chosen.title}”",
+            f"{name} has hidden sheets ({titles}), not read; read the visible sheet {chosen.title!r}",
+            "确认读取的工作表正确;如果数据在隐藏的工作表中,取消隐藏并只保留这一张工作表",
+        ))
+    return chosen, problems
+
+
+def _first_rows(sheet, name: str) -> list[tuple[list[str], int]]:
+    """The first non-blank rows of a sheet: enough to find its header below title rows."""
+    return list(itertools.islice(_sheet_rows(sheet, name), _TITLE_ROWS + 1))
+
+
 def _sheet_rows(sheet, name: str):
     """The non-blank rows of a sheet as (cell texts, Excel row); refuses (`_Refused`) a sheet
     past _MAX_CELLS cells or Excel's last row, counted as openpyxl hands them over."""
@@ -835,19 +918,20 @@ _TITLE_ROWS = 5  # at most this many title rows ("2026年第二季度服务记�
 def _skip_title_rows(spec: FileSpec, grid: _Grid) -> _Grid:
     """When the first row names no known column but one of the next few does, the rows above it
     are titles, not data: that row is the header."""
-    def names_a_column(values) -> bool:
-        return any(canonical_column(spec, v) for v in values if isinstance(v, str) and v)
-
-    if names_a_column(grid.header):
+    if _names_a_column(spec, grid.header):
         return grid
     for i in range(min(_TITLE_ROWS, grid.cells.num_rows)):
         values = [column[i].as_py() for column in grid.cells.columns]
-        if names_a_column(values):
+        if _names_a_column(spec, values):
             return _Grid(
                 values, grid.cells.slice(i + 1), grid.rows[i + 1:],
                 grid.rows_read - (i + 1), grid.problems, header_row=int(grid.rows[i]),
             )
     return grid
+
+
+def _names_a_column(spec: FileSpec, values) -> bool:
+    return any(canonical_column(spec, v) for v in values if isinstance(v, str) and v)
 
 
 def _name_columns(loaded: LoadedFile, grid: _Grid) -> LoadedFile:
