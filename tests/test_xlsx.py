@@ -1,4 +1,4 @@
-"""Reading workbooks deliberately: the visible data sheet, and limits checked before
+"""Reading workbooks deliberately: the visible data sheet, formula cells, and limits checked before
 any XML parser sees a hostile file (zip bombs, endless comments and tags, DTDs, absurd sizes)."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import zipfile
 
 import openpyxl
 import pytest
+import xlsxwriter
 from helpers import QUARTER, sample_tables, write_region
 
 from scoring.inputs import load
@@ -186,6 +187,58 @@ def test_data_only_in_a_hidden_sheet_is_an_error(tmp_path):
     loaded = read(path)
     assert rules(loaded) == [(0, "", "hidden_data")]
     assert loaded.file_errors and loaded.problems.loc[0, "value"] == "数据"
+
+
+# formula cells ----------------------------------------------------------------------------------
+
+
+def test_formulas_with_saved_results_are_read_with_a_warning_and_without_are_rejected(tmp_path):
+    path = tmp_path / "services.xlsx"
+    workbook = xlsxwriter.Workbook(path)
+    sheet = workbook.add_worksheet("services")
+    sheet.write_row(0, 0, SERVICES.column_names)
+    for i in range(1, 4):
+        sheet.write_row(i, 0, [f"R{i}", *SERVICE_ROW[1:10]])
+    sheet.write_formula(1, 10, "=1+1", None, 2)  # saved result 2 (as Excel saves it)
+    sheet.write_number(2, 10, 1)
+    sheet.write_formula(3, 10, "=0.5*2")  # xlsxwriter saves 0 unless told: still a saved result
+    sheet.write_formula(2, 11, '=IF(1>2,"city","")', None, "")  # an empty text result ...
+    workbook.close()
+    xml = sheet_xml(path).replace(b'<c r="L3"><f>', b'<c r="L3" t="str"><f>')  # ... as Excel writes it
+    replace_parts(path, {"xl/worksheets/sheet1.xml": xml})
+    loaded = read(path)
+    assert loaded.frame["units"].tolist() == ["2", "1", "0"]
+    assert rules(loaded) == [(2, "units", "formula_cell"), (3, "hospital_level", "formula_cell"),
+                             (4, "units", "formula_cell")]
+    assert loaded.problems.loc[0, "value"] == "=1+1" and not loaded.file_errors
+
+    workbook = openpyxl.Workbook()  # openpyxl saves a formula without any result
+    sheet = workbook.active
+    sheet.append(SERVICES.column_names)
+    sheet.append(SERVICE_ROW)
+    sheet.append(["R2", *SERVICE_ROW[1:10], "=1+1"])
+    path = tmp_path / "formulas.xlsx"
+    workbook.save(path)
+    loaded = read(path)
+    assert rules(loaded) == [(3, "units", "formula_without_value")]
+    assert loaded.problems.loc[0, "severity"] == "error"
+    assert loaded.frame["record_id"].tolist() == ["R1"] and loaded.rows_read == 2  # row 3 rejected
+
+
+def test_a_formula_without_a_result_rejects_its_row_once_in_validation(tmp_path):
+    tables = sample_tables()
+    region = write_region(tmp_path / "region", tables)
+    (region / QUARTER / "services.csv").unlink()
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(list(tables["services"].columns))
+    for i, row in enumerate(tables["services"].itertuples(index=False)):
+        sheet.append([*row[:10], "=1+1" if i == 0 else row[10], row[11]])
+    workbook.save(region / QUARTER / "services.xlsx")
+    validation = validate_quarter(region, QUARTER)
+    problems = validation.problems[validation.problems["file"] == f"{QUARTER}/services.xlsx"]
+    assert list(zip(problems["row"], problems["rule"])) == [(2, "formula_without_value")]
+    assert validation.accounting.set_index("file").loc[f"{QUARTER}/services.xlsx"].tolist() == [12, 11, 1]
 
 
 # limits before parsing ----------------------------------------------------------------------------

@@ -7,7 +7,8 @@ only ever opened for reading.
 
 A workbook is read deliberately: its limits are checked before any XML parser sees it
 (`_check_workbook`: size, inflation, markup that would make the parser quadratic, cells); the
-visible data sheet is read, never a hidden one (`_choose_sheet`).
+visible data sheet is read, never a hidden one (`_choose_sheet`); formula cells are reported
+(`_flag_formulas`).
 
 Every row carries `_row`, the row number the user sees in Excel (header = row 1, first data row =
 row 2; blank lines count, as they do in Excel, but are not rows of data). A `LoadedFile` keeps the
@@ -497,6 +498,8 @@ _MAX_SPECIALS = 1000  # comments and PIs in one part; spreadsheet programs write
 _MAX_PARTS = 10_000  # files in the zip; a workbook has tens (and its pictures)
 _SCAN_CHUNK = 1 << 20
 
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW_TAG, _FORMULA_TAG, _VALUE_TAG = _MAIN_NS + "row", _MAIN_NS + "f", _MAIN_NS + "v"
 _TAG = re.compile(rb"<[^<>\"']*(?:(?:\"[^\"]*\"|'[^']*')[^<>\"']*)*>")
 
 
@@ -511,10 +514,12 @@ class _Refused(Exception):
 @dataclass
 class _Sheet:
     """The sheet read from a workbook: its non-blank rows as (cell texts, Excel row), the
-    (first, last) rows of its merged ranges, and what was said about choosing it."""
+    (first, last) rows of its merged ranges, its formula cells as (Excel row, column number,
+    formula, whether a result was saved), and what was said about choosing it."""
 
     rows: list[tuple[list[str], int]]
     merged: list[tuple[int, int]]
+    formulas: list[tuple[int, int, str, bool]]
     problems: list[Problem]
 
 
@@ -562,6 +567,8 @@ def _read_xlsx(loaded: LoadedFile) -> LoadedFile:
             "删除表头右侧多余的内容,或为该列补上表头",
         ))
         grid.cells, grid.rows = grid.cells.filter(pa.array(~beyond)), grid.rows[~beyond]
+    if sheet.formulas:
+        grid = _flag_formulas(loaded, grid, sheet.formulas)
     loaded = _name_columns(loaded, grid)
     extra = list(sheet.problems)
     if any(first <= grid.header_row <= last for first, last in sheet.merged):
@@ -588,21 +595,25 @@ def _read_sheet(loaded: LoadedFile) -> _Sheet:
     """The data sheet of a workbook that passed `_check_workbook`, read with openpyxl."""
     import openpyxl  # a quarter of a second to import: only .xlsx inputs pay for it
 
-    _check_workbook(loaded.path, loaded.name)
+    parts = _check_workbook(loaded.path, loaded.name)
     workbook = openpyxl.load_workbook(loaded.path, read_only=True, data_only=True)
     try:
         sheet, problems = _choose_sheet(workbook, loaded)
         if sheet is None:
-            return _Sheet([], [], problems)
+            return _Sheet([], [], [], problems)
         rows = list(_sheet_rows(sheet, loaded.name))
         sheet_path = sheet._worksheet_path.lstrip("/")
     finally:
         workbook.close()
-    return _Sheet(rows, _merged_rows(loaded.path, sheet_path), problems)
+    formulas = []
+    if parts.get(sheet_path, (0, False))[1]:
+        formulas = _formula_cells(loaded.path, sheet_path)
+    return _Sheet(rows, _merged_rows(loaded.path, sheet_path), formulas, problems)
 
 
-def _check_workbook(path: Path, name: str) -> dict[str, int]:
-    """Refuse (`_Refused`) a workbook over the limits above; else the cells each XML part holds."""
+def _check_workbook(path: Path, name: str) -> dict[str, tuple[int, bool]]:
+    """Refuse (`_Refused`) a workbook over the limits above; else, for each XML part, the cells
+    it holds and whether it has formulas."""
     size = path.stat().st_size
     if size > _MAX_WORKBOOK_BYTES:  # before the zip's directory is read: it may be enormous too
         raise _Refused(_too_large(
@@ -645,7 +656,7 @@ def _check_workbook(path: Path, name: str) -> dict[str, int]:
                     f"{info.filename} is UTF-16 XML (spreadsheet programs write UTF-8)",
                 ))
             if kind == "utf-8":
-                cells, reason = _scan_part(archive, info)
+                cells, formulas, reason = _scan_part(archive, info)
                 if reason is not None:
                     raise _Refused(_suspicious(
                         name, info.filename, f"其中的 {info.filename} {reason[0]}",
@@ -653,7 +664,7 @@ def _check_workbook(path: Path, name: str) -> dict[str, int]:
                     ))
                 if cells > _MAX_CELLS:
                     raise _Refused(_too_cells(name, info.filename))
-                parts[info.filename] = cells
+                parts[info.filename] = (cells, formulas)
     return parts
 
 
@@ -668,15 +679,15 @@ def _xml_kind(head: bytes) -> str | None:
     return "utf-8" if start.startswith(b"<") or not start else None
 
 
-def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, tuple[str, str] | None]:
+def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, bool, tuple[str, str] | None]:
     """One streaming pass over an XML part, in chunks: the cells it holds (counted by their
-    tags; counting stops past _MAX_CELLS), and why it must not be parsed, in Chinese and
-    English (None: it may be).
+    tags; counting stops past _MAX_CELLS), whether it has formulas, and why it must not be
+    parsed, in Chinese and English (None: it may be).
 
     A tag cannot hold a '<' (XML forbids it in attribute values), so a tag is never longer than
     the stretch from its '<' to the next one; only the few long stretches are looked at closely.
     Comments and processing instructions may hold '<': each is measured to its end."""
-    cells, specials_seen = 0, 0
+    cells, formulas, specials_seen = 0, False, 0
     carry = b""  # from the first '<' not yet checked: it needs what follows it
     with archive.open(info) as stream:
         while True:
@@ -688,23 +699,23 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, tu
             opens = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x3C)
             if not len(opens):
                 if len(data) > _MAX_TEXT:
-                    return cells, _TEXT_TOO_LONG
+                    return cells, formulas, _TEXT_TOO_LONG
                 carry = data
                 if final:
                     break
                 continue
             if not carry and opens[0] > _MAX_TEXT:  # text before the first tag
-                return cells, _TEXT_TOO_LONG
+                return cells, formulas, _TEXT_TOO_LONG
             following = np.append(opens[1:], len(data))
             if final:
                 ready = len(opens)
             else:  # a '<' is checked once the next '<' and _MAX_MARKUP bytes after it are here
                 ready = min(int(np.searchsorted(opens, len(data) - _MAX_MARKUP - 16)), len(opens) - 1)
                 if len(data) - opens[-1] > _MAX_TEXT:
-                    return cells, _TEXT_TOO_LONG
+                    return cells, formulas, _TEXT_TOO_LONG
             checked, gaps = opens[:ready], (following - opens)[:ready]
             if len(gaps) and gaps.max() > _MAX_TEXT:
-                return cells, _TEXT_TOO_LONG
+                return cells, formulas, _TEXT_TOO_LONG
             codes = np.frombuffer(data, dtype=np.uint8)
             last = len(data) - 1
             marks = codes[np.minimum(checked + 1, last)]  # the byte after each '<'
@@ -713,27 +724,29 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, tu
             specials = checked[(marks == 0x21) | (marks == 0x3F)]  # '<!' and '<?'
             specials_seen += len(specials)
             if specials_seen > _MAX_SPECIALS:
-                return cells, ("含有大量 XML 注释或处理指令", "holds thousands of XML comments or PIs")
+                return cells, formulas, ("含有大量 XML 注释或处理指令", "holds thousands of XML comments or PIs")
             for at in specials.tolist():
                 reason = _special_reason(data, at)
                 if reason:
-                    return cells, reason
+                    return cells, formulas, reason
             for at in checked[gaps > _MAX_MARKUP].tolist():
                 if data[at + 1] in b"!?":
                     continue  # measured above
                 match = _TAG.match(data, at, at + _MAX_MARKUP)
                 if match is None or match.end() - at >= _MAX_MARKUP:
-                    return cells, ("含有超长的 XML 标记", "holds an XML tag longer than 64 KB")
+                    return cells, formulas, ("含有超长的 XML 标记", "holds an XML tag longer than 64 KB")
             cut = int(opens[ready]) if ready < len(opens) else len(data)
-            # <c> tags, and prefixed ones (<x:c r=...>) found by their ':c ' (text that holds it
-            # only makes the count larger)
+            # <c> and <f> tags, and prefixed ones (<x:c r=...>) found by their ':c ' and ':f'
+            # (text that holds them only makes the count larger, or the formula pass run)
             cells += int(np.count_nonzero((marks == 0x63) & ends)) + data.count(b":c ", 0, cut)
             if cells > _MAX_CELLS:
-                return cells, None
+                return cells, formulas, None
+            formulas = formulas or bool(((marks == 0x66) & ends).any()) or any(
+                data.find(tag, 0, cut) >= 0 for tag in (b":f>", b":f "))
             carry = data[cut:]
             if final:
                 break
-    return cells, None
+    return cells, formulas, None
 
 
 _TEXT_TOO_LONG = ("含有超过 1 MB 不带任何标记的内容", "holds more than 1 MB of text without markup")
@@ -866,6 +879,100 @@ def _sheet_rows(sheet, name: str):
             texts.pop()
         if texts:  # blank rows are not data (Excel still numbers them)
             yield texts, number
+
+
+def _formula_cells(path: Path, sheet_path: str) -> list[tuple[int, int, str, bool]]:
+    """(Excel row, column number, formula, whether a result was saved) of the formula cells in
+    the rows openpyxl reads, numbered as openpyxl numbers them (`WorkSheetParser.parse_row`,
+    `ReadOnlyWorksheet._cells_by_row`): read-only openpyxl with data_only hands over the saved
+    results only. A result is saved when the cell has a non-empty <v>, or an empty one in a text
+    cell (t="str": Excel's ="" ); openpyxl writes <v/> and xlsxwriter <v>0</v> unless told.
+    The markup was checked first (`_scan_part`), so expat reads it in linear time."""
+    from xml.etree.ElementTree import iterparse  # only for sheets that hold formulas
+
+    found = []
+    number, expected = 0, 1
+    with zipfile.ZipFile(path) as archive, archive.open(sheet_path) as xml:
+        for _, element in iterparse(xml):
+            if element.tag != _ROW_TAG:
+                continue
+            written = element.get("r")
+            number = int(float(written)) if written else number + 1
+            if number < expected:  # openpyxl skips a row numbered below one it has read
+                element.clear()
+                continue
+            expected = number + 1
+            if next(element.iter(_FORMULA_TAG), None) is not None:  # most rows have none
+                column, cells = 0, {}
+                for cell in element:
+                    coordinate = cell.get("r")
+                    column = _column_of(coordinate) if coordinate else column + 1
+                    formula = cell.find(_FORMULA_TAG)
+                    if formula is None:
+                        cells[column] = None
+                        continue
+                    value = cell.find(_VALUE_TAG)
+                    saved = value is not None and (bool(value.text) or cell.get("t") == "str")
+                    cells[column] = (number, column, formula.text or "", saved)
+                last = column  # openpyxl's row is as wide as its last cell's column
+                found.extend(f for c, f in cells.items() if f is not None and 1 <= c <= last)
+            element.clear()
+    return sorted(found)
+
+
+def _column_of(coordinate: str) -> int:
+    """The column number of a cell reference, as openpyxl reads it ("C12" -> 3)."""
+    letters = coordinate.rstrip("0123456789")
+    if letters.isalpha() and letters.isupper() and len(letters) <= 3:
+        return _column_number(letters)
+    from openpyxl.utils.cell import coordinate_to_tuple  # imported with openpyxl: see _read_sheet
+
+    return coordinate_to_tuple(coordinate)[1]  # "$C$12", "c12": as openpyxl reads them, or raise
+
+
+@functools.lru_cache(maxsize=None)
+def _column_number(letters: str) -> int:
+    from openpyxl.utils.cell import column_index_from_string  # imported with openpyxl: see _read_sheet
+
+    return column_index_from_string(letters)
+
+
+def _flag_formulas(loaded: LoadedFile, grid: _Grid, formulas: list[tuple[int, int, str, bool]]) -> _Grid:
+    """Report the formula cells of the header and of the data rows, in columns that are read:
+    a saved result is used, with a warning; a formula without one rejects its row (its value
+    is unknown), with an error."""
+    spec, name = loaded.spec, loaded.name
+    positions = {int(r): i for i, r in enumerate(grid.rows)}
+    known = {i for i, h in enumerate(grid.header) if h and canonical_column(spec, h)}
+    by_kind: dict[tuple[bool, str], tuple[list[int], list[str]]] = {}
+    unsaved = np.zeros(len(grid.rows), dtype=bool)
+    for row, column, formula, saved in formulas:
+        position = column - 1
+        if position not in known or (row != grid.header_row and row not in positions):
+            continue
+        rows, values = by_kind.setdefault((saved, grid.header[position]), ([], []))
+        rows.append(row)
+        values.append(f"={formula}"[:_SHOWN_VALUE] if formula else "=(共享公式)")
+        if not saved and row in positions:
+            unsaved[positions[row]] = True
+    for (saved, header), (rows, values) in by_kind.items():
+        if saved:
+            grid.problems.append(problems_frame(
+                name, rows, header, values, Rule.FORMULA_CELL,
+                "该单元格是公式,已使用文件中保存的计算结果;结果可能已过时",
+                "this cell holds a formula; the result saved in the file was used and may be stale",
+                "在 Excel 中选中这些单元格,复制后“选择性粘贴→数值”,把公式换成数值再保存",
+            ))
+        else:
+            grid.problems.append(problems_frame(
+                name, rows, header, values, Rule.FORMULA_WITHOUT_VALUE,
+                "该单元格是公式,文件中没有保存计算结果,无法读取该行",
+                "this cell holds a formula with no saved result: the row cannot be read",
+                "用 Excel 打开并保存一次(让 Excel 算出结果),或复制后“选择性粘贴→数值”再保存",
+            ))
+    if unsaved.any():
+        grid.cells, grid.rows = grid.cells.filter(pa.array(~unsaved)), grid.rows[~unsaved]
+    return grid
 
 
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="[A-Z]+(\d+)(?::[A-Z]+(\d+))?"')

@@ -35,6 +35,8 @@ class Rule(StrEnum):
     OTHER_SHEETS = "other_sheets"  # other visible sheets with data were left unread (warning)
     AMBIGUOUS_SHEET = "ambiguous_sheet"  # several visible sheets hold data; none is clearly the one
     HIDDEN_DATA = "hidden_data"  # only hidden sheets hold data
+    FORMULA_CELL = "formula_cell"  # a formula's saved result was used (warning)
+    FORMULA_WITHOUT_VALUE = "formula_without_value"  # a formula with no saved result: row rejected
     BAD_ROW_SHAPE = "bad_row_shape"  # a CSV row with more or fewer fields than the header
     # columns
     MISSING_COLUMN = "missing_column"
@@ -83,7 +85,8 @@ class Group(StrEnum):
 
 
 WARNINGS = {Rule.WORKER_OVERLAP, Rule.LONG_VISIT, Rule.OUTSIDE_ENROLMENT, Rule.UNKNOWN_COLUMN,
-            Rule.PAID_BEFORE_QUARTER, Rule.OVER_MIDNIGHT, Rule.HIDDEN_SHEET, Rule.OTHER_SHEETS}
+            Rule.PAID_BEFORE_QUARTER, Rule.OVER_MIDNIGHT, Rule.HIDDEN_SHEET, Rule.OTHER_SHEETS,
+            Rule.FORMULA_CELL}
 CONFIGURATION = {Rule.MISSING_REGION, Rule.BAD_REGION, Rule.UNKNOWN_RULE, Rule.BAD_RULE_VALUE}
 FILE_LEVEL = {
     Rule.MISSING_FILE, Rule.EMPTY_FILE, Rule.BINARY_FILE, Rule.TRUNCATED_FILE,
