@@ -59,6 +59,25 @@ def test_csv_in_every_encoding_offices_use(tmp_path, encoding):
     assert loaded.frame["_row"].tolist() == [2, 3]
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_a_byte_order_mark_starting_a_later_line_is_dropped(tmp_path, encoding):
+    # two exports pasted together: the second one's BOM starts a line, before an id
+    text = "\ufeff" + "\n".join([HEADER, LINES[0], "\ufeff" + LINES[1], "P003,阳\ufeff光,HT-3,2026-01-01,2026-12-31,1,5"])
+    loaded = read(write(tmp_path, "providers.csv", text.encode(encoding)))
+    assert loaded.problems.empty
+    assert loaded.frame["provider_id"].tolist() == ["P001", "P002", "P003"]
+    assert loaded.frame["name"].tolist() == ["阳光社工", "暖心养老", "阳光"]
+
+
+def test_a_byte_order_mark_in_a_workbook_cell_is_dropped(tmp_path):
+    workbook = openpyxl.Workbook()
+    workbook.active.append(PROVIDERS.column_names)
+    workbook.active.append(["\ufeffP001", *LINES[0].split(",")[1:]])
+    path = tmp_path / "providers.xlsx"
+    workbook.save(path)
+    assert read(path).frame["provider_id"].tolist() == ["P001"]
+
+
 def test_windows_line_endings_and_spaces_around_cells(tmp_path):
     text = f"{HEADER}\r\n P001 ,\u3000阳光社工 ,HT-1,2026-01-01,2026-12-31,1,5\r\n"
     loaded = read(write(tmp_path, "providers.csv", text.encode("utf-8")))

@@ -3,7 +3,8 @@ problem that stops a row (or the whole file) from being read reported as a value
 
 SPEC.md, "Input data contract": CSV in UTF-8 (with or without BOM) or GBK/GB18030, or `.xlsx`;
 headers in English or Chinese (`schema.canonical_column`). Inputs are never modified: files are
-only ever opened for reading.
+only ever opened for reading. A byte-order mark inside the text (exports pasted together) is
+dropped.
 
 A workbook is read deliberately: its limits are checked before any XML parser sees it
 (`_check_workbook`: size, inflation, markup that would make the parser quadratic, cells); the
@@ -271,6 +272,8 @@ def _split_csv(data: bytes, name: str) -> _Grid | None:
     """Split CSV text into cells with pyarrow (all columns as text), keeping Excel row numbers."""
     if data.startswith(_UTF8_BOM):
         data = data[len(_UTF8_BOM):]
+    if _UTF8_BOM in data:  # a BOM inside the text: exports pasted together; it is no character
+        data = data.replace(_UTF8_BOM, b"")
     # Leading blank lines are not the header, but Excel still numbers them.
     stripped = data.lstrip(b" \t\r\n")
     leading = data[: len(data) - len(stripped)].count(b"\n")
@@ -993,10 +996,13 @@ def _merged_rows(path: Path, sheet_path: str) -> list[tuple[int, int]]:
 
 
 def _cell_text(value) -> str:
-    """A cell as the text a user sees: dates canonical, whole numbers without '.0'."""
+    """A cell as the text a user sees: dates canonical, whole numbers without '.0'; U+FEFF (a
+    byte-order mark pasted in from another export) is dropped."""
     if value is None:
         return ""
     if isinstance(value, str):
+        if "\ufeff" in value:
+            value = value.replace("\ufeff", "")
         return value.strip()
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
