@@ -3,8 +3,8 @@ problem that stops a row (or the whole file) from being read reported as a value
 
 SPEC.md, "Input data contract": CSV in UTF-8 (with or without BOM) or GBK/GB18030, or `.xlsx`;
 headers in English or Chinese (`schema.canonical_column`). Inputs are never modified: files are
-only ever opened for reading. A byte-order mark inside the text (exports pasted together) is
-dropped.
+only ever opened for reading. A Big5 (Traditional Chinese) CSV is refused with one problem, never
+silently converted; a byte-order mark inside the text (exports pasted together) is dropped.
 
 A workbook is read deliberately: its limits are checked before any XML parser sees it
 (`_check_workbook`: size, inflation, markup that would make the parser quadratic, cells); the
@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from scoring.inputs.problems import MAX_LISTED, Problem, Rule, Severity, problems_frame, report
-from scoring.inputs.schema import FileSpec, canonical_column
+from scoring.inputs.schema import FILES, FileSpec, canonical_column
 
 SUFFIXES = (".csv", ".xlsx")
 ROW = "_row"  # the Excel row number of each data row
@@ -205,6 +205,14 @@ def _read_csv(loaded: LoadedFile) -> LoadedFile:
             f"{name} 实际上是 Excel 工作簿,不是 CSV 文本", f"{name} is an Excel workbook, not CSV text",
             "在 Excel 中另存为“CSV UTF-8(逗号分隔)”,或把扩展名改为 .xlsx",
         ))
+    if _looks_like_big5(data):
+        return _fail(loaded, Problem(
+            name, 0, "", "Big5", Rule.BIG5_ENCODING,
+            f"{name} 似乎是 Big5(繁体中文)编码,不是 UTF-8 或 GBK/GB18030,按简体编码读取会变成乱码,未读取",
+            f"{name} seems to be Big5 (Traditional Chinese) text, not UTF-8 or GBK/GB18030; not read",
+            "在 Excel 中打开该文件,另存为“CSV UTF-8(逗号分隔)(*.csv)”后重新放入"
+            "(或用记事本打开,另存为时编码选 UTF-8)",
+        ))
     text_bytes, damaged = _decode(data)
     if text_bytes is None:
         rule = Rule.BINARY_FILE if damaged else Rule.UNREADABLE_ENCODING
@@ -266,6 +274,79 @@ def _decode(data: bytes) -> tuple[bytes | None, bool]:
         return replaced.encode("utf-8"), True
     control = sum(data.count(bytes([b])) for b in range(1, 32) if b not in (9, 10, 13))
     return None, control * 10 > len(data)
+
+
+_BIG5_SAMPLE = 1 << 16  # bytes looked at: a header and a few hundred rows
+
+
+def _looks_like_big5(data: bytes) -> bool:
+    """Whether text that is not UTF-8 is Big5 (Traditional Chinese, as written in Taiwan and
+    Hong Kong) rather than GBK/GB18030.
+
+    Big5 bytes nearly always decode as GB18030 too, into rare characters and symbols, so the
+    decoding that fails proves nothing; what tells them apart is which one gives common
+    characters. Of the Chinese characters in the first 64 KB, GB text decoded as GB18030 has
+    nearly all (95%+) among GB2312's 3,755 first-level characters, and Big5 text decoded as
+    Big5 nearly all among Big5's 5,401 frequent ones (常用字); the wrong decoding scores about
+    half. A header that names a known column in Chinese (the labels are in simplified
+    characters, which Big5 cannot write) is GB text, whatever the scores say."""
+    if data.isascii() or data.startswith((_UTF8_BOM, b"\xff\xfe", b"\xfe\xff")):
+        return False
+    sample = data[:_BIG5_SAMPLE]
+    if len(data) > _BIG5_SAMPLE:
+        sample = sample[: sample.rfind(b"\n") + 1] or sample
+    try:
+        sample.decode("utf-8")
+        return False
+    except UnicodeDecodeError:
+        pass
+    try:
+        as_big5 = sample.decode("cp950")
+    except UnicodeDecodeError:
+        return False
+    as_gb = sample.decode("gb18030", errors="replace")
+    first_line = as_gb.split("\n", 1)[0]
+    if any(label in first_line for label in _chinese_labels()):
+        return False
+    gb_common, gb_chinese = _common_share(as_gb, _gb2312_level1())
+    big5_common, big5_chinese = _common_share(as_big5, _big5_frequent())
+    return big5_chinese >= 4 and big5_common >= 0.9 * big5_chinese and gb_common <= 0.7 * max(gb_chinese, 1)
+
+
+def _common_share(text: str, common: frozenset[str]) -> tuple[int, int]:
+    """(common characters, Chinese characters) in `text`."""
+    chinese = [c for c in text if "\u4e00" <= c <= "\u9fff"]
+    return sum(c in common for c in chinese), len(chinese)
+
+
+@functools.cache
+def _gb2312_level1() -> frozenset[str]:
+    """GB2312's first-level characters (rows 16-55: the 3,755 most used simplified ones)."""
+    return _decoded_block("gb2312", range(0xB0, 0xD8), range(0xA1, 0xFF))
+
+
+@functools.cache
+def _big5_frequent() -> frozenset[str]:
+    """Big5's frequent characters (常用字, 0xA440-0xC67E: 5,401 traditional ones)."""
+    trails = [*range(0x40, 0x7F), *range(0xA1, 0xFF)]
+    return _decoded_block("cp950", range(0xA4, 0xC7), trails) - _decoded_block(
+        "cp950", [0xC6], range(0xA1, 0xFF))
+
+
+def _decoded_block(encoding: str, leads, trails) -> frozenset[str]:
+    characters = set()
+    for lead in leads:
+        for trail in trails:
+            try:
+                characters.add(bytes([lead, trail]).decode(encoding))
+            except UnicodeDecodeError:
+                pass
+    return frozenset(characters)
+
+
+@functools.cache
+def _chinese_labels() -> tuple[str, ...]:
+    return tuple({c.label for spec in FILES.values() for c in spec.columns if not c.label.isascii()})
 
 
 def _split_csv(data: bytes, name: str) -> _Grid | None:

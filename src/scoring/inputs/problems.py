@@ -30,6 +30,7 @@ class Rule(StrEnum):
     MERGED_HEADER = "merged_header"
     AMBIGUOUS_FILE = "ambiguous_file"  # both services.csv and services.xlsx
     FILE_TOO_LARGE = "file_too_large"  # larger than any county's quarter: not read
+    BIG5_ENCODING = "big5_encoding"  # Traditional-Chinese Big5 text: refused, never converted
     SUSPICIOUS_WORKBOOK = "suspicious_workbook"  # a zip bomb, a DTD, an endless tag or comment
     HIDDEN_SHEET = "hidden_sheet"  # hidden sheets were left unread (warning)
     OTHER_SHEETS = "other_sheets"  # other visible sheets with data were left unread (warning)
@@ -92,7 +93,7 @@ FILE_LEVEL = {
     Rule.MISSING_FILE, Rule.EMPTY_FILE, Rule.BINARY_FILE, Rule.TRUNCATED_FILE,
     Rule.UNREADABLE_ENCODING, Rule.CORRUPT_WORKBOOK, Rule.PROTECTED_WORKBOOK,
     Rule.MERGED_HEADER, Rule.AMBIGUOUS_FILE, Rule.MISSING_COLUMN, Rule.DUPLICATE_COLUMN,
-    Rule.FILE_TOO_LARGE, Rule.SUSPICIOUS_WORKBOOK, Rule.HIDDEN_SHEET,
+    Rule.FILE_TOO_LARGE, Rule.BIG5_ENCODING, Rule.SUSPICIOUS_WORKBOOK, Rule.HIDDEN_SHEET,
     Rule.OTHER_SHEETS, Rule.AMBIGUOUS_SHEET, Rule.HIDDEN_DATA,
 }
 
