@@ -9,7 +9,8 @@ silently converted; a byte-order mark inside the text (exports pasted together) 
 A workbook is read deliberately: its limits are checked before any XML parser sees it
 (`_check_workbook`: size, inflation, markup that would make the parser quadratic, cells); the
 visible data sheet is read, never a hidden one (`_choose_sheet`); formula cells are reported
-(`_flag_formulas`).
+(`_flag_formulas`). openpyxl reads the cells: python-calamine is 3x faster but does not give the
+same values (benchmarks/bench_xlsx.py).
 
 Every row carries `_row`, the row number the user sees in Excel (header = row 1, first data row =
 row 2; blank lines count, as they do in Excel, but are not rows of data). A `LoadedFile` keeps the
