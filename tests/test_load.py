@@ -59,6 +59,45 @@ def test_csv_in_every_encoding_offices_use(tmp_path, encoding):
     assert loaded.frame["_row"].tolist() == [2, 3]
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_a_byte_order_mark_starting_a_later_line_is_dropped(tmp_path, encoding):
+    # two exports pasted together: the second one's BOM starts a line, before an id
+    text = "\ufeff" + "\n".join([HEADER, LINES[0], "\ufeff" + LINES[1], "P003,阳\ufeff光,HT-3,2026-01-01,2026-12-31,1,5"])
+    loaded = read(write(tmp_path, "providers.csv", text.encode(encoding)))
+    assert loaded.problems.empty
+    assert loaded.frame["provider_id"].tolist() == ["P001", "P002", "P003"]
+    assert loaded.frame["name"].tolist() == ["阳光社工", "暖心养老", "阳光"]
+
+
+def test_a_byte_order_mark_in_a_workbook_cell_is_dropped(tmp_path):
+    workbook = openpyxl.Workbook()
+    workbook.active.append(PROVIDERS.column_names)
+    workbook.active.append(["\ufeffP001", *LINES[0].split(",")[1:]])
+    path = tmp_path / "providers.xlsx"
+    workbook.save(path)
+    assert read(path).frame["provider_id"].tolist() == ["P001"]
+
+
+BIG5_HEADER = "機構編號,機構名稱,合同編號,合同開始日期,合同結束日期,合同金額,合同服務人數"
+TRADITIONAL = ["P001,峽江縣陽光社工服務中心,HT-1,2026-01-01,2026-12-31,120000,5",
+               "P002,峽江縣暖心養老服務社,HT-2,2026-01-01,2026-12-31,96000,5"]
+
+
+@pytest.mark.parametrize("header", [BIG5_HEADER, HEADER], ids=["chinese-header", "english-header"])
+def test_big5_text_is_refused_with_one_clear_problem_not_converted(tmp_path, header):
+    path = write(tmp_path, "providers.csv", "\n".join([header, *TRADITIONAL]).encode("big5"))
+    loaded = read(path)
+    assert rules(loaded) == [(0, "", "big5_encoding")]
+    assert loaded.file_errors and loaded.frame is None
+    assert "UTF-8" in loaded.problems.loc[0, "action"]
+
+
+def test_traditional_characters_in_a_gb18030_file_are_read_as_written(tmp_path):
+    loaded = read(write(tmp_path, "providers.csv", "\n".join([HEADER, *TRADITIONAL]).encode("gb18030")))
+    assert loaded.problems.empty
+    assert loaded.frame["name"].tolist() == ["峽江縣陽光社工服務中心", "峽江縣暖心養老服務社"]
+
+
 def test_windows_line_endings_and_spaces_around_cells(tmp_path):
     text = f"{HEADER}\r\n P001 ,\u3000阳光社工 ,HT-1,2026-01-01,2026-12-31,1,5\r\n"
     loaded = read(write(tmp_path, "providers.csv", text.encode("utf-8")))

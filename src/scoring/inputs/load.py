@@ -3,7 +3,14 @@ problem that stops a row (or the whole file) from being read reported as a value
 
 SPEC.md, "Input data contract": CSV in UTF-8 (with or without BOM) or GBK/GB18030, or `.xlsx`;
 headers in English or Chinese (`schema.canonical_column`). Inputs are never modified: files are
-only ever opened for reading.
+only ever opened for reading. A Big5 (Traditional Chinese) CSV is refused with one problem, never
+silently converted; a byte-order mark inside the text (exports pasted together) is dropped.
+
+A workbook is read deliberately: its limits are checked before any XML parser sees it
+(`_check_workbook`: size, inflation, markup that would make the parser quadratic, cells); the
+visible data sheet is read, never a hidden one (`_choose_sheet`); formula cells are reported
+(`_flag_formulas`). openpyxl reads the cells: python-calamine is 3x faster but does not give the
+same values (benchmarks/bench_xlsx.py).
 
 Every row carries `_row`, the row number the user sees in Excel (header = row 1, first data row =
 row 2; blank lines count, as they do in Excel, but are not rows of data). A `LoadedFile` keeps the
@@ -19,6 +26,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import itertools
 import os
 import re
 import zipfile
@@ -33,7 +41,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from scoring.inputs.problems import MAX_LISTED, Problem, Rule, Severity, problems_frame, report
-from scoring.inputs.schema import FileSpec, canonical_column
+from scoring.inputs.schema import FILES, FileSpec, canonical_column
 
 SUFFIXES = (".csv", ".xlsx")
 ROW = "_row"  # the Excel row number of each data row
@@ -198,6 +206,14 @@ def _read_csv(loaded: LoadedFile) -> LoadedFile:
             f"{name} 实际上是 Excel 工作簿,不是 CSV 文本", f"{name} is an Excel workbook, not CSV text",
             "在 Excel 中另存为“CSV UTF-8(逗号分隔)”,或把扩展名改为 .xlsx",
         ))
+    if _looks_like_big5(data):
+        return _fail(loaded, Problem(
+            name, 0, "", "Big5", Rule.BIG5_ENCODING,
+            f"{name} 似乎是 Big5(繁体中文)编码,不是 UTF-8 或 GBK/GB18030,按简体编码读取会变成乱码,未读取",
+            f"{name} seems to be Big5 (Traditional Chinese) text, not UTF-8 or GBK/GB18030; not read",
+            "在 Excel 中打开该文件,另存为“CSV UTF-8(逗号分隔)(*.csv)”后重新放入"
+            "(或用记事本打开,另存为时编码选 UTF-8)",
+        ))
     text_bytes, damaged = _decode(data)
     if text_bytes is None:
         rule = Rule.BINARY_FILE if damaged else Rule.UNREADABLE_ENCODING
@@ -261,10 +277,85 @@ def _decode(data: bytes) -> tuple[bytes | None, bool]:
     return None, control * 10 > len(data)
 
 
+_BIG5_SAMPLE = 1 << 16  # bytes looked at: a header and a few hundred rows
+
+
+def _looks_like_big5(data: bytes) -> bool:
+    """Whether text that is not UTF-8 is Big5 (Traditional Chinese, as written in Taiwan and
+    Hong Kong) rather than GBK/GB18030.
+
+    Big5 bytes nearly always decode as GB18030 too, into rare characters and symbols, so the
+    decoding that fails proves nothing; what tells them apart is which one gives common
+    characters. Of the Chinese characters in the first 64 KB, GB text decoded as GB18030 has
+    nearly all (95%+) among GB2312's 3,755 first-level characters, and Big5 text decoded as
+    Big5 nearly all among Big5's 5,401 frequent ones (常用字); the wrong decoding scores about
+    half. A header that names a known column in Chinese (the labels are in simplified
+    characters, which Big5 cannot write) is GB text, whatever the scores say."""
+    if data.isascii() or data.startswith((_UTF8_BOM, b"\xff\xfe", b"\xfe\xff")):
+        return False
+    sample = data[:_BIG5_SAMPLE]
+    if len(data) > _BIG5_SAMPLE:
+        sample = sample[: sample.rfind(b"\n") + 1] or sample
+    try:
+        sample.decode("utf-8")
+        return False
+    except UnicodeDecodeError:
+        pass
+    try:
+        as_big5 = sample.decode("cp950")
+    except UnicodeDecodeError:
+        return False
+    as_gb = sample.decode("gb18030", errors="replace")
+    first_line = as_gb.split("\n", 1)[0]
+    if any(label in first_line for label in _chinese_labels()):
+        return False
+    gb_common, gb_chinese = _common_share(as_gb, _gb2312_level1())
+    big5_common, big5_chinese = _common_share(as_big5, _big5_frequent())
+    return big5_chinese >= 4 and big5_common >= 0.9 * big5_chinese and gb_common <= 0.7 * max(gb_chinese, 1)
+
+
+def _common_share(text: str, common: frozenset[str]) -> tuple[int, int]:
+    """(common characters, Chinese characters) in `text`."""
+    chinese = [c for c in text if "\u4e00" <= c <= "\u9fff"]
+    return sum(c in common for c in chinese), len(chinese)
+
+
+@functools.cache
+def _gb2312_level1() -> frozenset[str]:
+    """GB2312's first-level characters (rows 16-55: the 3,755 most used simplified ones)."""
+    return _decoded_block("gb2312", range(0xB0, 0xD8), range(0xA1, 0xFF))
+
+
+@functools.cache
+def _big5_frequent() -> frozenset[str]:
+    """Big5's frequent characters (常用字, 0xA440-0xC67E: 5,401 traditional ones)."""
+    trails = [*range(0x40, 0x7F), *range(0xA1, 0xFF)]
+    return _decoded_block("cp950", range(0xA4, 0xC7), trails) - _decoded_block(
+        "cp950", [0xC6], range(0xA1, 0xFF))
+
+
+def _decoded_block(encoding: str, leads, trails) -> frozenset[str]:
+    characters = set()
+    for lead in leads:
+        for trail in trails:
+            try:
+                characters.add(bytes([lead, trail]).decode(encoding))
+            except UnicodeDecodeError:
+                pass
+    return frozenset(characters)
+
+
+@functools.cache
+def _chinese_labels() -> tuple[str, ...]:
+    return tuple({c.label for spec in FILES.values() for c in spec.columns if not c.label.isascii()})
+
+
 def _split_csv(data: bytes, name: str) -> _Grid | None:
     """Split CSV text into cells with pyarrow (all columns as text), keeping Excel row numbers."""
     if data.startswith(_UTF8_BOM):
         data = data[len(_UTF8_BOM):]
+    if _UTF8_BOM in data:  # a BOM inside the text: exports pasted together; it is no character
+        data = data.replace(_UTF8_BOM, b"")
     # Leading blank lines are not the header, but Excel still numbers them.
     stripped = data.lstrip(b" \t\r\n")
     leading = data[: len(data) - len(stripped)].count(b"\n")
@@ -473,6 +564,49 @@ def _row_text(cells: pa.Table) -> list[str]:
 
 # xlsx -------------------------------------------------------------------------------------------
 
+# A workbook is checked before any XML parser sees it: the zip's directory (sizes, inflation),
+# then one streaming pass over each XML part (markup, cells). openpyxl parses with the standard
+# library's expat, whose time grows with the square of the length of one markup token (expat 2.5:
+# a 16 MB comment takes 15 s, a reviewer's 300 MB one far more than 600 s); text between tags
+# is not affected. So each tag, comment and processing instruction must be short, and a DTD
+# (entity expansion) is refused: spreadsheet programs write neither.
+_MAX_WORKBOOK_BYTES = 200 << 20  # all parts, uncompressed: 200 MB of sheet XML is ~350,000 rows
+#   of services, many times a county's quarter (3,000-15,000), and ~60 s for openpyxl to read
+_MAX_INFLATE_RATIO = 100  # Apache POI's zip-bomb limit (MIN_INFLATE_RATIO 0.01); sheets deflate 5-15x
+_RATIO_FLOOR = 1 << 20  # parts smaller than this may deflate better (blank styled cells): harmless
+_MAX_CELLS = 5_000_000  # cells in one sheet, as read (a sheet's <dimension> is often stale, so the
+#   cells themselves are counted): ~400,000 rows of services, and a bound on time and memory
+_EXCEL_ROWS = 1_048_576  # Excel's last row; a row numbered beyond it was not written by Excel
+_MAX_MARKUP = 64 << 10  # bytes in one tag, comment or PI; real ones are under 1 KB
+_MAX_TEXT = 1 << 20  # bytes between two '<': a cell holds at most 32,767 characters (< 200 KB)
+_MAX_SPECIALS = 1000  # comments and PIs in one part; spreadsheet programs write one (<?xml ...?>)
+_MAX_PARTS = 10_000  # files in the zip; a workbook has tens (and its pictures)
+_SCAN_CHUNK = 1 << 20
+
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW_TAG, _FORMULA_TAG, _VALUE_TAG = _MAIN_NS + "row", _MAIN_NS + "f", _MAIN_NS + "v"
+_TAG = re.compile(rb"<[^<>\"']*(?:(?:\"[^\"]*\"|'[^']*')[^<>\"']*)*>")
+
+
+class _Refused(Exception):
+    """A workbook that must not be read further; carries the problem to report."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message_en)
+        self.problem = problem
+
+
+@dataclass
+class _Sheet:
+    """The sheet read from a workbook: its non-blank rows as (cell texts, Excel row), the
+    (first, last) rows of its merged ranges, its formula cells as (Excel row, column number,
+    formula, whether a result was saved), and what was said about choosing it."""
+
+    rows: list[tuple[list[str], int]]
+    merged: list[tuple[int, int]]
+    formulas: list[tuple[int, int, str, bool]]
+    problems: list[Problem]
+
 
 def _read_xlsx(loaded: LoadedFile) -> LoadedFile:
     name = loaded.name
@@ -490,11 +624,15 @@ def _read_xlsx(loaded: LoadedFile) -> LoadedFile:
     if not magic.startswith(_ZIP_MAGIC):
         return _fail(loaded, _corrupt(name, "not a zip archive"))
     try:
-        rows, merged = _xlsx_rows(loaded.path)
+        sheet = _read_sheet(loaded)
+    except _Refused as refused:
+        return _fail(loaded, refused.problem)
     except Exception as exc:  # noqa: BLE001 - any failure inside openpyxl means a damaged file
         return _fail(loaded, _corrupt(name, f"{type(exc).__name__}: {exc}"))
-    if not rows:
-        return _fail(loaded, _empty(name))
+    rows = sheet.rows
+    if not rows:  # no sheet holds data, or none may be read (the problems say why)
+        loaded.problems = report(sheet.problems or [_empty(name)])
+        return loaded
     width = max(len(values) for values, _ in rows)
     cells = _from_rows([values + [""] * (width - len(values)) for values, _ in rows[1:]], width)
     header = rows[0][0] + [""] * (width - len(rows[0][0]))
@@ -514,14 +652,19 @@ def _read_xlsx(loaded: LoadedFile) -> LoadedFile:
             "删除表头右侧多余的内容,或为该列补上表头",
         ))
         grid.cells, grid.rows = grid.cells.filter(pa.array(~beyond)), grid.rows[~beyond]
+    if sheet.formulas:
+        grid = _flag_formulas(loaded, grid, sheet.formulas)
     loaded = _name_columns(loaded, grid)
-    if any(first <= grid.header_row <= last for first, last in merged):
-        loaded.problems = report([Problem(
+    extra = list(sheet.problems)
+    if any(first <= grid.header_row <= last for first, last in sheet.merged):
+        extra.append(Problem(
             name, grid.header_row, "", "", Rule.MERGED_HEADER,
             "表头行含有合并单元格,无法确定每一列的含义",
             "the header row has merged cells, so columns cannot be told apart",
             "取消表头行的合并单元格,使表头每个单元格只写一个列名",
-        )], [loaded.problems])
+        ))
+    if extra:
+        loaded.problems = report(extra, [loaded.problems])
     return loaded
 
 
@@ -533,26 +676,388 @@ def _corrupt(name: str, detail: str) -> Problem:
     )
 
 
-def _xlsx_rows(path: Path) -> tuple[list[tuple[list[str], int]], list[tuple[int, int]]]:
-    """The non-blank rows of the first sheet as (cell texts, Excel row), and the (first, last)
-    rows of its merged ranges."""
+def _read_sheet(loaded: LoadedFile) -> _Sheet:
+    """The data sheet of a workbook that passed `_check_workbook`, read with openpyxl."""
     import openpyxl  # a quarter of a second to import: only .xlsx inputs pay for it
 
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    parts = _check_workbook(loaded.path, loaded.name)
+    workbook = openpyxl.load_workbook(loaded.path, read_only=True, data_only=True)
     try:
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # the stored dimension may be stale: read every row
-        rows = []
-        for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
-            texts = [_cell_text(v) for v in values]
-            while texts and not texts[-1]:
-                texts.pop()
-            if texts:  # blank rows are not data (Excel still numbers them)
-                rows.append((texts, number))
-        sheet_path = getattr(sheet, "_worksheet_path", None)
+        sheet, problems = _choose_sheet(workbook, loaded)
+        if sheet is None:
+            return _Sheet([], [], [], problems)
+        rows = list(_sheet_rows(sheet, loaded.name))
+        sheet_path = sheet._worksheet_path.lstrip("/")
     finally:
         workbook.close()
-    return rows, (_merged_rows(path, sheet_path) if sheet_path else [])
+    formulas = []
+    if parts.get(sheet_path, (0, False))[1]:
+        formulas = _formula_cells(loaded.path, sheet_path)
+    return _Sheet(rows, _merged_rows(loaded.path, sheet_path), formulas, problems)
+
+
+def _check_workbook(path: Path, name: str) -> dict[str, tuple[int, bool]]:
+    """Refuse (`_Refused`) a workbook over the limits above; else, for each XML part, the cells
+    it holds and whether it has formulas."""
+    size = path.stat().st_size
+    if size > _MAX_WORKBOOK_BYTES:  # before the zip's directory is read: it may be enormous too
+        raise _Refused(_too_large(
+            name, f"{size / 2**20:.0f} MB", f"有 {size / 2**20:.0f} MB,超过 {_MAX_WORKBOOK_BYTES >> 20} MB 的上限",
+            f"it is {size / 2**20:.0f} MB, over the {_MAX_WORKBOOK_BYTES >> 20} MB limit",
+        ))
+    with zipfile.ZipFile(path) as archive:
+        infos = [info for info in archive.infolist() if not info.is_dir()]
+        if len(infos) > _MAX_PARTS:
+            raise _Refused(_suspicious(
+                name, f"{len(infos)}", f"其中有 {len(infos)} 个文件(工作簿只有几十个)",
+                f"it holds {len(infos)} files (a workbook has tens)",
+            ))
+        total = sum(info.file_size for info in infos)
+        if total > _MAX_WORKBOOK_BYTES:
+            raise _Refused(_too_large(
+                name, f"{total / 2**20:.0f} MB",
+                f"解压后有 {total / 2**20:.0f} MB,超过 {_MAX_WORKBOOK_BYTES >> 20} MB 的上限",
+                f"it holds {total / 2**20:.0f} MB uncompressed, over the {_MAX_WORKBOOK_BYTES >> 20} MB limit",
+            ))
+        for info in infos:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > _RATIO_FLOOR and ratio > _MAX_INFLATE_RATIO:
+                raise _Refused(_suspicious(
+                    name, f"{info.filename}: {ratio:.0f}x",
+                    f"其中的 {info.filename} 解压后是压缩时的 {ratio:.0f} 倍(正常的工作簿不超过 {_MAX_INFLATE_RATIO} 倍)",
+                    f"{info.filename} inflates {ratio:.0f} times (real workbooks: under {_MAX_INFLATE_RATIO})",
+                ))
+        names = {info.filename for info in infos}
+        if "[Content_Types].xml" not in names:
+            raise _Refused(_corrupt(name, "no [Content_Types].xml: not an Office document"))
+        parts = {}
+        for info in infos:  # by content, not name: openpyxl follows the workbook's relationships
+            with archive.open(info) as stream:
+                head = stream.read(64)
+            kind = _xml_kind(head)
+            if kind == "utf-16":
+                raise _Refused(_suspicious(
+                    name, info.filename, f"其中的 {info.filename} 是 UTF-16 编码的 XML(电子表格软件都写 UTF-8)",
+                    f"{info.filename} is UTF-16 XML (spreadsheet programs write UTF-8)",
+                ))
+            if kind == "utf-8":
+                cells, formulas, reason = _scan_part(archive, info)
+                if reason is not None:
+                    raise _Refused(_suspicious(
+                        name, info.filename, f"其中的 {info.filename} {reason[0]}",
+                        f"{info.filename}: {reason[1]}",
+                    ))
+                if cells > _MAX_CELLS:
+                    raise _Refused(_too_cells(name, info.filename))
+                parts[info.filename] = (cells, formulas)
+    return parts
+
+
+def _xml_kind(head: bytes) -> str | None:
+    """How expat would take a part that begins with `head`: "utf-8" XML, "utf-16" XML, or None
+    (not XML: a picture, a macro project; expat stops at its first byte)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"<\0" in head[:2] or b"\0<" in head[:2]:
+        return "utf-16"
+    if head.startswith(_UTF8_BOM):
+        head = head[len(_UTF8_BOM):]
+    start = head.lstrip(b" \t\r\n")
+    return "utf-8" if start.startswith(b"<") or not start else None
+
+
+def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, bool, tuple[str, str] | None]:
+    """One streaming pass over an XML part, in chunks: the cells it holds (counted by their
+    tags; counting stops past _MAX_CELLS), whether it has formulas, and why it must not be
+    parsed, in Chinese and English (None: it may be).
+
+    A tag cannot hold a '<' (XML forbids it in attribute values), so a tag is never longer than
+    the stretch from its '<' to the next one; only the few long stretches are looked at closely.
+    Comments and processing instructions may hold '<': each is measured to its end."""
+    cells, formulas, specials_seen = 0, False, 0
+    carry = b""  # from the first '<' not yet checked: it needs what follows it
+    with archive.open(info) as stream:
+        while True:
+            chunk = stream.read(_SCAN_CHUNK)
+            final = not chunk
+            data = carry + chunk
+            if not data:
+                break
+            opens = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x3C)
+            if not len(opens):
+                if len(data) > _MAX_TEXT:
+                    return cells, formulas, _TEXT_TOO_LONG
+                carry = data
+                if final:
+                    break
+                continue
+            if not carry and opens[0] > _MAX_TEXT:  # text before the first tag
+                return cells, formulas, _TEXT_TOO_LONG
+            following = np.append(opens[1:], len(data))
+            if final:
+                ready = len(opens)
+            else:  # a '<' is checked once the next '<' and _MAX_MARKUP bytes after it are here
+                ready = min(int(np.searchsorted(opens, len(data) - _MAX_MARKUP - 16)), len(opens) - 1)
+                if len(data) - opens[-1] > _MAX_TEXT:
+                    return cells, formulas, _TEXT_TOO_LONG
+            checked, gaps = opens[:ready], (following - opens)[:ready]
+            if len(gaps) and gaps.max() > _MAX_TEXT:
+                return cells, formulas, _TEXT_TOO_LONG
+            codes = np.frombuffer(data, dtype=np.uint8)
+            last = len(data) - 1
+            marks = codes[np.minimum(checked + 1, last)]  # the byte after each '<'
+            ends = codes[np.minimum(checked + 2, last)]
+            ends = (ends == 0x20) | (ends == 0x3E) | (ends == 0x2F) | ((ends >= 0x09) & (ends <= 0x0D))
+            specials = checked[(marks == 0x21) | (marks == 0x3F)]  # '<!' and '<?'
+            specials_seen += len(specials)
+            if specials_seen > _MAX_SPECIALS:
+                return cells, formulas, ("含有大量 XML 注释或处理指令", "holds thousands of XML comments or PIs")
+            for at in specials.tolist():
+                reason = _special_reason(data, at)
+                if reason:
+                    return cells, formulas, reason
+            for at in checked[gaps > _MAX_MARKUP].tolist():
+                if data[at + 1] in b"!?":
+                    continue  # measured above
+                match = _TAG.match(data, at, at + _MAX_MARKUP)
+                if match is None or match.end() - at >= _MAX_MARKUP:
+                    return cells, formulas, ("含有超长的 XML 标记", "holds an XML tag longer than 64 KB")
+            cut = int(opens[ready]) if ready < len(opens) else len(data)
+            # <c> and <f> tags, and prefixed ones (<x:c r=...>) found by their ':c ' and ':f'
+            # (text that holds them only makes the count larger, or the formula pass run)
+            cells += int(np.count_nonzero((marks == 0x63) & ends)) + data.count(b":c ", 0, cut)
+            if cells > _MAX_CELLS:
+                return cells, formulas, None
+            formulas = formulas or bool(((marks == 0x66) & ends).any()) or any(
+                data.find(tag, 0, cut) >= 0 for tag in (b":f>", b":f "))
+            carry = data[cut:]
+            if final:
+                break
+    return cells, formulas, None
+
+
+_TEXT_TOO_LONG = ("含有超过 1 MB 不带任何标记的内容", "holds more than 1 MB of text without markup")
+
+
+def _special_reason(data: bytes, at: int) -> tuple[str, str] | None:
+    """Why the comment, PI or declaration at `at` must not be parsed, or None."""
+    if data.startswith(b"<![CDATA[", at):
+        return None  # text, which expat reads in pieces
+    if data.startswith(b"<!--", at):
+        if data.find(b"-->", at + 4, at + _MAX_MARKUP) < 0:
+            return "含有超长的 XML 注释", "holds an XML comment longer than 64 KB"
+        return None
+    if data.startswith(b"<?", at):
+        if data.find(b"?>", at + 2, at + _MAX_MARKUP) < 0:
+            return "含有超长的 XML 处理指令", "holds an XML processing instruction longer than 64 KB"
+        return None
+    return "含有 DTD(文档类型定义),工作簿不会有这种内容", "holds a DTD, which workbooks never do"
+
+
+def _too_large(name: str, value: str, zh: str, en: str) -> Problem:
+    return Problem(
+        name, 0, "", value, Rule.FILE_TOO_LARGE,
+        f"{name} {zh},不像一个县一个季度的数据,未读取", f"{name} was not read: {en}",
+        "检查是否导出了多余的内容(其他季度、其他县、图片);只导出本季度的记录,或另存为 CSV UTF-8 后重新放入",
+    )
+
+
+def _too_cells(name: str, part: str) -> Problem:
+    return _too_large(
+        name, part, f"的工作表有超过 {_MAX_CELLS:,} 个单元格",
+        f"a sheet holds more than {_MAX_CELLS:,} cells",
+    )
+
+
+def _suspicious(name: str, value: str, zh: str, en: str) -> Problem:
+    return Problem(
+        name, 0, "", value, Rule.SUSPICIOUS_WORKBOOK,
+        f"{name} 不像是电子表格软件保存的文件:{zh};可能已损坏或被恶意构造,未读取",
+        f"{name} was not read: it does not look like a spreadsheet program's file ({en})",
+        "用 Excel 打开后另存为新的 .xlsx 文件(或另存为 CSV UTF-8)再放入;来源不明的文件请向平台重新导出",
+    )
+
+
+def _choose_sheet(workbook, loaded: LoadedFile) -> tuple[object | None, list[Problem]]:
+    """The worksheet to read (None: none), and what to tell the user about the others.
+
+    Decisions:
+
+    - Only worksheets count (a chart sheet has no rows). A sheet holds data when one of its rows
+      has a non-blank cell; empty sheets (Excel's Sheet2, Sheet3) are passed over silently.
+    - Hidden and very hidden sheets are never read: what the user sees in Excel is what counts.
+      When there are any, a warning (hidden_sheet) names them and the sheet read. When only
+      hidden sheets hold data, that is an error (hidden_data): it is not clear they are meant.
+    - One visible sheet with data: it is read. Several: the one named like the file (its stem,
+      e.g. "services", or its Chinese label "服务记录"), else the only one whose first rows
+      name a known column (the others are notes, instructions, pivot tables); it is read, with
+      a warning (other_sheets) that names it and the ones left unread. Otherwise no sheet is
+      clearly the one, and the file is an error (ambiguous_sheet).
+    """
+    spec, name = loaded.spec, loaded.name
+    sheets = list(workbook.worksheets)
+    visible = [s for s in sheets if s.sheet_state == "visible"]
+    hidden = [s for s in sheets if s.sheet_state != "visible"]
+    first_rows = {id(s): _first_rows(s, name) for s in visible}
+    with_data = [s for s in visible if first_rows[id(s)]]
+    problems = []
+    if not with_data:
+        hidden_data = [s.title for s in hidden if _first_rows(s, name)]
+        if hidden_data:
+            titles = "、".join(hidden_data)
+            problems.append(Problem(
+                name, 0, "", titles, Rule.HIDDEN_DATA,
+                f"{name} 中可见的工作表都是空的,数据只在隐藏的工作表“{titles}”中,未读取",
+                f"the visible sheets of {name} are empty; only hidden sheets ({titles}) hold data",
+                "在 Excel 中右键工作表标签→取消隐藏,确认要用的数据后,只保留这一张可见的工作表并保存",
+            ))
+        return None, problems
+    if len(with_data) == 1:
+        chosen = with_data[0]
+    else:
+        names = {spec.name.casefold(), spec.label.casefold(), loaded.path.stem.strip().casefold()}
+        named = [s for s in with_data if s.title.strip().casefold() in names]
+        headed = [s for s in with_data
+                  if any(_names_a_column(spec, texts) for texts, _ in first_rows[id(s)])]
+        candidates = named if len(named) == 1 else headed if len(headed) == 1 else []
+        titles = "、".join(s.title for s in with_data)
+        if not candidates:
+            return None, [Problem(
+                name, 0, "", titles, Rule.AMBIGUOUS_SHEET,
+                f"{name} 有多张可见的工作表都有内容({titles}),无法确定用哪一张",
+                f"several visible sheets of {name} hold data ({titles}); cannot tell which to read",
+                f"只保留数据所在的一张工作表(删除或隐藏其余的),或把它命名为“{spec.name}”",
+            )]
+        chosen = candidates[0]
+        others = "、".join(s.title for s in with_data if s is not chosen)
+        problems.append(Problem(
+            name, 0, "", chosen.title, Rule.OTHER_SHEETS,
+            f"{name} 有多张可见的工作表有内容,已读取“{chosen.title}”,未读取“{others}”",
+            f"{name} has several visible sheets with data; read {chosen.title!r}, not {others!r}",
+            "确认读取的工作表正确;其余工作表的内容不会被计入",
+        ))
+    if hidden:
+        titles = "、".join(s.title for s in hidden)
+        problems.append(Problem(
+            name, 0, "", chosen.title, Rule.HIDDEN_SHEET,
+            f"{name} 含有隐藏的工作表“{titles}”,未读取;已读取可见的工作表“{chosen.title}”",
+            f"{name} has hidden sheets ({titles}), not read; read the visible sheet {chosen.title!r}",
+            "确认读取的工作表正确;如果数据在隐藏的工作表中,取消隐藏并只保留这一张工作表",
+        ))
+    return chosen, problems
+
+
+def _first_rows(sheet, name: str) -> list[tuple[list[str], int]]:
+    """The first non-blank rows of a sheet: enough to find its header below title rows."""
+    return list(itertools.islice(_sheet_rows(sheet, name), _TITLE_ROWS + 1))
+
+
+def _sheet_rows(sheet, name: str):
+    """The non-blank rows of a sheet as (cell texts, Excel row); refuses (`_Refused`) a sheet
+    past _MAX_CELLS cells or Excel's last row, counted as openpyxl hands them over."""
+    sheet.reset_dimensions()  # the stored dimension may be stale: read every row
+    cells = 0
+    for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
+        cells += len(values)
+        if cells > _MAX_CELLS or number > _EXCEL_ROWS:
+            raise _Refused(_too_cells(name, sheet.title))
+        texts = [_cell_text(v) for v in values]
+        while texts and not texts[-1]:
+            texts.pop()
+        if texts:  # blank rows are not data (Excel still numbers them)
+            yield texts, number
+
+
+def _formula_cells(path: Path, sheet_path: str) -> list[tuple[int, int, str, bool]]:
+    """(Excel row, column number, formula, whether a result was saved) of the formula cells in
+    the rows openpyxl reads, numbered as openpyxl numbers them (`WorkSheetParser.parse_row`,
+    `ReadOnlyWorksheet._cells_by_row`): read-only openpyxl with data_only hands over the saved
+    results only. A result is saved when the cell has a non-empty <v>, or an empty one in a text
+    cell (t="str": Excel's ="" ); openpyxl writes <v/> and xlsxwriter <v>0</v> unless told.
+    The markup was checked first (`_scan_part`), so expat reads it in linear time."""
+    from xml.etree.ElementTree import iterparse  # only for sheets that hold formulas
+
+    found = []
+    number, expected = 0, 1
+    with zipfile.ZipFile(path) as archive, archive.open(sheet_path) as xml:
+        for _, element in iterparse(xml):
+            if element.tag != _ROW_TAG:
+                continue
+            written = element.get("r")
+            number = int(float(written)) if written else number + 1
+            if number < expected:  # openpyxl skips a row numbered below one it has read
+                element.clear()
+                continue
+            expected = number + 1
+            if next(element.iter(_FORMULA_TAG), None) is not None:  # most rows have none
+                column, cells = 0, {}
+                for cell in element:
+                    coordinate = cell.get("r")
+                    column = _column_of(coordinate) if coordinate else column + 1
+                    formula = cell.find(_FORMULA_TAG)
+                    if formula is None:
+                        cells[column] = None
+                        continue
+                    value = cell.find(_VALUE_TAG)
+                    saved = value is not None and (bool(value.text) or cell.get("t") == "str")
+                    cells[column] = (number, column, formula.text or "", saved)
+                last = column  # openpyxl's row is as wide as its last cell's column
+                found.extend(f for c, f in cells.items() if f is not None and 1 <= c <= last)
+            element.clear()
+    return sorted(found)
+
+
+def _column_of(coordinate: str) -> int:
+    """The column number of a cell reference, as openpyxl reads it ("C12" -> 3)."""
+    letters = coordinate.rstrip("0123456789")
+    if letters.isalpha() and letters.isupper() and len(letters) <= 3:
+        return _column_number(letters)
+    from openpyxl.utils.cell import coordinate_to_tuple  # imported with openpyxl: see _read_sheet
+
+    return coordinate_to_tuple(coordinate)[1]  # "$C$12", "c12": as openpyxl reads them, or raise
+
+
+@functools.lru_cache(maxsize=None)
+def _column_number(letters: str) -> int:
+    from openpyxl.utils.cell import column_index_from_string  # imported with openpyxl: see _read_sheet
+
+    return column_index_from_string(letters)
+
+
+def _flag_formulas(loaded: LoadedFile, grid: _Grid, formulas: list[tuple[int, int, str, bool]]) -> _Grid:
+    """Report the formula cells of the header and of the data rows, in columns that are read:
+    a saved result is used, with a warning; a formula without one rejects its row (its value
+    is unknown), with an error."""
+    spec, name = loaded.spec, loaded.name
+    positions = {int(r): i for i, r in enumerate(grid.rows)}
+    known = {i for i, h in enumerate(grid.header) if h and canonical_column(spec, h)}
+    by_kind: dict[tuple[bool, str], tuple[list[int], list[str]]] = {}
+    unsaved = np.zeros(len(grid.rows), dtype=bool)
+    for row, column, formula, saved in formulas:
+        position = column - 1
+        if position not in known or (row != grid.header_row and row not in positions):
+            continue
+        rows, values = by_kind.setdefault((saved, grid.header[position]), ([], []))
+        rows.append(row)
+        values.append(f"={formula}"[:_SHOWN_VALUE] if formula else "=(共享公式)")
+        if not saved and row in positions:
+            unsaved[positions[row]] = True
+    for (saved, header), (rows, values) in by_kind.items():
+        if saved:
+            grid.problems.append(problems_frame(
+                name, rows, header, values, Rule.FORMULA_CELL,
+                "该单元格是公式,已使用文件中保存的计算结果;结果可能已过时",
+                "this cell holds a formula; the result saved in the file was used and may be stale",
+                "在 Excel 中选中这些单元格,复制后“选择性粘贴→数值”,把公式换成数值再保存",
+            ))
+        else:
+            grid.problems.append(problems_frame(
+                name, rows, header, values, Rule.FORMULA_WITHOUT_VALUE,
+                "该单元格是公式,文件中没有保存计算结果,无法读取该行",
+                "this cell holds a formula with no saved result: the row cannot be read",
+                "用 Excel 打开并保存一次(让 Excel 算出结果),或复制后“选择性粘贴→数值”再保存",
+            ))
+    if unsaved.any():
+        grid.cells, grid.rows = grid.cells.filter(pa.array(~unsaved)), grid.rows[~unsaved]
+    return grid
 
 
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="[A-Z]+(\d+)(?::[A-Z]+(\d+))?"')
@@ -561,7 +1066,7 @@ _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="[A-Z]+(\d+)(?::[A-Z]+(\d+))?"'
 def _merged_rows(path: Path, sheet_path: str) -> list[tuple[int, int]]:
     """(first, last) rows of every merged range in the sheet (read-only openpyxl does not say)."""
     spans = []
-    with zipfile.ZipFile(path) as archive, archive.open(sheet_path.lstrip("/")) as xml:
+    with zipfile.ZipFile(path) as archive, archive.open(sheet_path) as xml:
         tail = b""
         while chunk := xml.read(1 << 20):
             text = tail + chunk
@@ -573,10 +1078,13 @@ def _merged_rows(path: Path, sheet_path: str) -> list[tuple[int, int]]:
 
 
 def _cell_text(value) -> str:
-    """A cell as the text a user sees: dates canonical, whole numbers without '.0'."""
+    """A cell as the text a user sees: dates canonical, whole numbers without '.0'; U+FEFF (a
+    byte-order mark pasted in from another export) is dropped."""
     if value is None:
         return ""
     if isinstance(value, str):
+        if "\ufeff" in value:
+            value = value.replace("\ufeff", "")
         return value.strip()
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
@@ -605,19 +1113,20 @@ _TITLE_ROWS = 5  # at most this many title rows ("2026年第二季度服务记�
 def _skip_title_rows(spec: FileSpec, grid: _Grid) -> _Grid:
     """When the first row names no known column but one of the next few does, the rows above it
     are titles, not data: that row is the header."""
-    def names_a_column(values) -> bool:
-        return any(canonical_column(spec, v) for v in values if isinstance(v, str) and v)
-
-    if names_a_column(grid.header):
+    if _names_a_column(spec, grid.header):
         return grid
     for i in range(min(_TITLE_ROWS, grid.cells.num_rows)):
         values = [column[i].as_py() for column in grid.cells.columns]
-        if names_a_column(values):
+        if _names_a_column(spec, values):
             return _Grid(
                 values, grid.cells.slice(i + 1), grid.rows[i + 1:],
                 grid.rows_read - (i + 1), grid.problems, header_row=int(grid.rows[i]),
             )
     return grid
+
+
+def _names_a_column(spec: FileSpec, values) -> bool:
+    return any(canonical_column(spec, v) for v in values if isinstance(v, str) and v)
 
 
 def _name_columns(loaded: LoadedFile, grid: _Grid) -> LoadedFile:

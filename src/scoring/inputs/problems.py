@@ -30,6 +30,14 @@ class Rule(StrEnum):
     MERGED_HEADER = "merged_header"
     AMBIGUOUS_FILE = "ambiguous_file"  # both services.csv and services.xlsx
     FILE_TOO_LARGE = "file_too_large"  # larger than any county's quarter: not read
+    BIG5_ENCODING = "big5_encoding"  # Traditional-Chinese Big5 text: refused, never converted
+    SUSPICIOUS_WORKBOOK = "suspicious_workbook"  # a zip bomb, a DTD, an endless tag or comment
+    HIDDEN_SHEET = "hidden_sheet"  # hidden sheets were left unread (warning)
+    OTHER_SHEETS = "other_sheets"  # other visible sheets with data were left unread (warning)
+    AMBIGUOUS_SHEET = "ambiguous_sheet"  # several visible sheets hold data; none is clearly the one
+    HIDDEN_DATA = "hidden_data"  # only hidden sheets hold data
+    FORMULA_CELL = "formula_cell"  # a formula's saved result was used (warning)
+    FORMULA_WITHOUT_VALUE = "formula_without_value"  # a formula with no saved result: row rejected
     BAD_ROW_SHAPE = "bad_row_shape"  # a CSV row with more or fewer fields than the header
     # columns
     MISSING_COLUMN = "missing_column"
@@ -78,13 +86,15 @@ class Group(StrEnum):
 
 
 WARNINGS = {Rule.WORKER_OVERLAP, Rule.LONG_VISIT, Rule.OUTSIDE_ENROLMENT, Rule.UNKNOWN_COLUMN,
-            Rule.PAID_BEFORE_QUARTER, Rule.OVER_MIDNIGHT}
+            Rule.PAID_BEFORE_QUARTER, Rule.OVER_MIDNIGHT, Rule.HIDDEN_SHEET, Rule.OTHER_SHEETS,
+            Rule.FORMULA_CELL}
 CONFIGURATION = {Rule.MISSING_REGION, Rule.BAD_REGION, Rule.UNKNOWN_RULE, Rule.BAD_RULE_VALUE}
 FILE_LEVEL = {
     Rule.MISSING_FILE, Rule.EMPTY_FILE, Rule.BINARY_FILE, Rule.TRUNCATED_FILE,
     Rule.UNREADABLE_ENCODING, Rule.CORRUPT_WORKBOOK, Rule.PROTECTED_WORKBOOK,
     Rule.MERGED_HEADER, Rule.AMBIGUOUS_FILE, Rule.MISSING_COLUMN, Rule.DUPLICATE_COLUMN,
-    Rule.FILE_TOO_LARGE,
+    Rule.FILE_TOO_LARGE, Rule.BIG5_ENCODING, Rule.SUSPICIOUS_WORKBOOK, Rule.HIDDEN_SHEET,
+    Rule.OTHER_SHEETS, Rule.AMBIGUOUS_SHEET, Rule.HIDDEN_DATA,
 }
 
 
