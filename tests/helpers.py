@@ -100,10 +100,13 @@ def sample_tables() -> dict[str, pd.DataFrame]:
     paid = [  # what finance paid (optional file): one voucher so far
         ("HT-2026-001", "2026-07-20", "28000.00", "PZ2026Q2-001"),
     ]
+    objections = [  # objections to the published quarter (optional file); the objector stays inside
+        ("YY001", "2026-07-10", "P001", "满意度", "认为回访样本太少", "rejected", "2026-07-15", "", "异议人丙丁", ""),
+    ]
     rows = {
         "providers": providers, "catalog": catalog, "beneficiaries": beneficiaries,
         "services": services, "surveys": surveys, "complaints": complaints,
-        "inspections": inspections, "paid": paid,
+        "inspections": inspections, "paid": paid, "objections": objections,
     }
     return {
         name: pd.DataFrame(data, columns=FILES[name].column_names, dtype=object)

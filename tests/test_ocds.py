@@ -303,7 +303,8 @@ def test_bad_publisher_settings_are_reported(tmp_path, publisher, setting):
     (tmp_path / "region.yaml").write_text(helpers.REGION_YAML + "publisher:\n" + publisher, encoding="utf-8")
     config, problems = load_region_config(tmp_path)
     assert config is None
-    assert [(p.rule, p.column, p.row) for p in problems] == [("bad_region", setting, 4)]
+    line = len(helpers.REGION_YAML.splitlines()) + 2  # the setting, below "publisher:"
+    assert [(p.rule, p.column, p.row) for p in problems] == [("bad_region", setting, line)]
 
 
 # paid amounts: the place where actual payments become transactions ------------------------------

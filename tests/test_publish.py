@@ -76,7 +76,7 @@ def test_publish_writes_public_tables_and_a_manifest(published):
     quarter_dir = site / "disclosures" / "county" / Q
     manifest = json.loads((quarter_dir / "manifest.json").read_text(encoding="utf-8"))
     run = json.loads((results / "run.json").read_text(encoding="utf-8"))
-    assert manifest["inputs"] == run["inputs"] and len(manifest["inputs"]) == 9  # region.yaml + 8 files
+    assert manifest["inputs"] == run["inputs"] and len(manifest["inputs"]) == 10  # region.yaml + 9 files
     assert manifest["rules_fingerprint"] == run["rules_fingerprint"]
     assert manifest["code_version"] and manifest["published_at"]
     # workbook.published_status reads "results": the hashes of build/results' tables
@@ -479,3 +479,32 @@ def test_a_region_without_contact_settings_is_not_published(tmp_path):
         helpers.publish(region, build, site)
     assert refused.value.code is Code.MISSING_CONTACT
     assert not (site / "disclosures").exists() or not any((site / "disclosures").iterdir())
+
+
+def test_an_upheld_objection_leads_to_a_revision_that_links_back_to_it(published):
+    region, results, site, _ = published
+    quarter_dir = site / "disclosures" / "county" / Q
+    page = (quarter_dir / "index.md").read_text(encoding="utf-8")
+    # version 1: the 公示期 (7 working days from the day of publication) and the objection log
+    assert "公示期与异议" in page and "7 个工作日" in page and "YY001" in page and "不成立" in page
+    assert "0796-5550123" in page  # the bureau's number, where to object
+    objections = helpers.sample_tables()["objections"]
+    objections.loc[1] = ["YY002", "2026-07-12", "P002", "抽查扣款", "扣款金额与通知不一致", "upheld",
+                         "2026-07-16", "2", "异议人戊己", "13912340002"]
+    helpers.write_table(helpers.file_path(region, "objections"), objections)
+    score(region, results.parents[2])
+    outcome = helpers.publish(region, results.parents[2], site, revise=True, reason="异议 YY002 成立,更正抽查扣款")
+    assert outcome.version == 2
+    page = (quarter_dir / "index.md").read_text(encoding="utf-8")
+    assert "**起因**:异议 [YY002](#objections)(抽查扣款,成立)" in page
+    assert "[第 2 版](index.md)" in page  # the log links the revision it led to
+    corrections = (site / "disclosures" / "corrections.md").read_text(encoding="utf-8")
+    assert "异议 [YY002](county/2026Q2/index.md#objections)" in corrections
+    supervision = (site / "disclosures" / "supervision.md").read_text(encoding="utf-8")
+    assert "测试县民政局" in supervision and "公示期截止" in supervision
+    # the objectors' names and telephone never reach the store
+    for path in (site / "disclosures").rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            assert "异议人丙丁" not in text and "异议人戊己" not in text, path
+            assert "13912340002" not in text, path

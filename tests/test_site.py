@@ -191,7 +191,7 @@ def test_personal_data_published_by_mistake_is_withdrawn_and_the_site_builds_aga
     tables = helpers.sample_tables()
     tables["beneficiaries"].loc[0, "name"] = PLANTED_NAME
     project, region = small_project(tmp_path, tables)
-    other = helpers.write_region(tmp_path / "data" / "other", region_yaml="name: 另一县\ncode: '360824'\n")
+    other = helpers.write_region(tmp_path / "data" / "other", region_yaml=helpers.REGION_YAML.replace("测试县", "另一县").replace("360823", "360824"))
     sitebuild.score_and_publish(other, helpers.QUARTER, project, tmp_path / "layers")
     with open(region / "region.yaml", "a", encoding="utf-8") as handle:
         handle.write(sitebuild.REVISED_RULES)
@@ -266,7 +266,7 @@ SCRIPT_NAME = "阳光</script><script>alert(5)</script>服务社"
 def test_a_name_holding_a_closing_script_tag_is_shown_as_text(tmp_path):
     tables = helpers.sample_tables()
     tables["providers"].loc[0, "name"] = SCRIPT_NAME
-    project, _ = small_project(tmp_path, tables, region_yaml="name: '测试</script>县'\ncode: '360823'\n")
+    project, _ = small_project(tmp_path, tables, region_yaml=helpers.REGION_YAML.replace("name: 测试县", "name: '测试</script>县'"))
     built = build(project / "mkdocs.yml", [tmp_path / "data"]).site_dir
     shown = "阳光&lt;/script&gt;&lt;script&gt;alert(5)&lt;/script&gt;服务社"
     for page in built.rglob("*.html"):

@@ -43,7 +43,8 @@ def test_clean_region_has_no_problems_and_every_row_is_used(region):
     a = validation.accounting
     assert list(a.columns) == ACCOUNTING_COLUMNS
     assert a["file"].tolist() == ["providers.csv", "catalog.csv", "beneficiaries.csv", SERVICES,
-                                  SURVEYS, COMPLAINTS, INSPECTIONS, f"{QUARTER}/paid.csv"]
+                                  SURVEYS, COMPLAINTS, INSPECTIONS, f"{QUARTER}/paid.csv",
+                                  f"{QUARTER}/objections.csv"]
     sizes = {name: len(t) for name, t in sample_tables().items()}
     assert a["rows_read"].tolist() == list(sizes.values())
     assert a["rows_used"].tolist() == list(sizes.values())
@@ -462,7 +463,7 @@ def test_write_reports_for_excel(region, tmp_path):
     assert written.loc[0, "rule"] == "bad_number" and written.loc[0, "row"] == "2"
     assert written.loc[0, "value"] == "'-1", "a value a spreadsheet would run as a formula stays inert"
     accounting = pd.read_csv(out / "accounting.csv", encoding="utf-8-sig")
-    assert list(accounting.columns) == ACCOUNTING_COLUMNS and len(accounting) == 8
+    assert list(accounting.columns) == ACCOUNTING_COLUMNS and len(accounting) == 9
 
 
 def test_quarter_given_as_text_or_quarter(region):

@@ -308,6 +308,11 @@ def marker_meanings(threshold: int) -> dict[str, tuple[str, str]]:
     }
 
 
+def _primary_key(spec: dict) -> list[str]:
+    """A table's key: as declared (`key`), else provider_id, one row per provider."""
+    return spec.get("key", ["provider_id"] if "provider_id" in spec["columns"] else [])
+
+
 def _field(table: str, column: str, title: str, kind: str, text: str, threshold: int) -> dict:
     markers = SUPPRESSIBLE.get(table, {}).get(column, ()) if threshold > 1 else ()
     meanings = marker_meanings(threshold)
@@ -333,7 +338,7 @@ def datapackage(files: dict[str, bytes], run: dict, threshold: int) -> dict:
                 "missingValues": [""],
                 "fields": [_field(name, column, title, kind, text, threshold)
                            for column, (title, kind, text) in spec["columns"].items()],
-                **({"primaryKey": ["provider_id"]} if "provider_id" in spec["columns"] else {}),
+                **({"primaryKey": key} if (key := _primary_key(spec)) else {}),
             },
         })
     return {

@@ -14,6 +14,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -22,13 +23,14 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from scoring.engine.objections import ObjectionPeriod, objection_period
 from scoring.engine.satisfaction import ALL
 from scoring.inputs.methodology import rule_texts
 from scoring.inputs.months import Quarter
 from scoring.inputs.rules import Rules
 from scoring.inputs.schema import GRADES
 from scoring.outputs import charts
-from scoring.outputs.formats import RECORD_FILE, read_public_csv
+from scoring.outputs.formats import CONTACT_FILE, RECORD_FILE, read_public_csv
 from scoring.outputs.public import PUBLIC_TABLES
 from scoring.outputs.store import MANIFEST, PROVINCES, WITHDRAWN, read_manifest, write_file
 
@@ -122,6 +124,25 @@ class Published:
         """Planned against paid, or None for a version published before it was recorded."""
         return self.table("paid") if (self.path / "paid.csv").is_file() else None
 
+    def objections(self) -> list[dict]:
+        """The objection log published with this version (none before objections were)."""
+        if not (self.path / "objections.csv").is_file():
+            return []
+        rows = _records(self.table("objections"))
+        for row in rows:
+            row["decision_label"] = DECISION_LABELS.get(row["decision"], row["decision"])
+        return rows
+
+    @property
+    def first_published(self) -> date:
+        """The day the quarter was first published (Beijing time): its 公示期 opens then."""
+        history = self.manifest.get("history") or [{"published_at": self.manifest["published_at"]}]
+        return datetime.fromisoformat(history[0]["published_at"]).date()
+
+    @property
+    def objection_period(self) -> ObjectionPeriod:
+        return objection_period(self.first_published, self.rules.objection_days)
+
     @property
     def label(self) -> str:
         return Quarter.parse(self.quarter).label
@@ -175,6 +196,15 @@ class Region:
             return self.latest.manifest["region_name"]
         return self.withdrawn[-1].record["region_name"]
 
+    @cached_property
+    def contact(self) -> dict | None:
+        """Where the public complains and objects (region.yaml `contact:`, as published)."""
+        for path in [p.path.parent / CONTACT_FILE for p in self.quarters] + \
+                [w.path.parent / CONTACT_FILE for w in self.withdrawn]:
+            if path.is_file():
+                return json.loads(path.read_text(encoding="utf-8"))
+        return None
+
     @property
     def record(self) -> dict | None:
         """The region's OCDS record package (name and size), when one is published."""
@@ -213,6 +243,26 @@ def withdrawal_notices(region: Region) -> list[dict]:
 
 
 # page contexts -----------------------------------------------------------------------------------
+
+DECISION_LABELS = {"upheld": "成立", "partly_upheld": "部分成立", "rejected": "不成立", "pending": "处理中"}
+
+
+def objections_for(published: Published, version: int) -> list[dict]:
+    """The objections that led to `version` of the quarter (their `revision`)."""
+    return [o for o in published.objections() if str(o["revision"]) == str(version)]
+
+
+def _version_link(live: Published, version, archived: bool) -> str | None:
+    """The address of `version` of the quarter from one of its pages (the live one, or an
+    archived v<N>/ page); None while that version is not published."""
+    if version in ("", None) or pd.isna(version):
+        return None
+    version, up = int(version), "../" if archived else ""
+    if version == live.manifest["version"]:
+        return f"{up}index.md"
+    if version in live.versions:
+        return f"{up}v{version}/index.md"
+    return None
 
 
 def _records(table: pd.DataFrame) -> list[dict]:
@@ -347,6 +397,12 @@ class Renderer:
         }
         manifest = published.manifest
         relative = published.path.relative_to(self.root).as_posix()
+        live = current or published  # the quarter's current version, whose folder holds v<N>/
+        objections = published.objections()
+        for row in objections:
+            row["revision_link"] = _version_link(live, row["revision"], archived=current is not None)
+        revisions = [{**h, "objections": [o for o in objections if str(o["revision"]) == str(h["version"])]}
+                     for h in manifest["history"] if h["version"] > 1]
         self.write(f"{relative}/index.md", "quarter.md.j2",
                    region=region, published=published, manifest=manifest, rules=rules,
                    data=data, scores=_records(scores), satisfaction=_records(satisfaction),
@@ -355,7 +411,7 @@ class Renderer:
                    spending=spending.iloc[0].to_dict(), figures=figures, names=names,
                    slugs={pid: slug(pid) for pid in names}, root="../" * depth, up=up,
                    current=current, method=self.method_name(region, published),
-                   revisions=[h for h in manifest["history"] if h["version"] > 1],
+                   revisions=revisions, objections=objections, period=live.objection_period,
                    withdrawals=list(reversed(published.withdrawals)) if current is None else [],
                    files=download_files(published.path))
 
@@ -402,7 +458,8 @@ class Renderer:
                 for entry in published.manifest["history"]:
                     if entry["version"] > 1:
                         corrections.append({"kind": "revision", "at": entry["published_at"],
-                                            "region": region, "published": published, **entry})
+                                            "region": region, "published": published, **entry,
+                                            "objections": objections_for(published, entry["version"])})
         for region in [*regions, *withdrawn_only]:
             corrections += [{"kind": "withdrawal", "at": n["withdrawn_at"], **n}
                             for n in withdrawal_notices(region)]
@@ -410,6 +467,11 @@ class Renderer:
         self.write("corrections.md", "corrections.md.j2", corrections=corrections)
         self.write("downloads.md", "downloads.md.j2", regions=regions, tables=PUBLIC_TABLES,
                    files=download_files)
+        self.write("supervision.md", "supervision.md.j2", regions=[
+            {"region": region, "quarters": [
+                {"published": published, "period": published.objection_period,
+                 "objections": published.objections()} for published in reversed(region.quarters)]}
+            for region in regions])
 
 
     def provinces(self, regions: list[Region]) -> list[dict]:

@@ -137,6 +137,7 @@ PUBLIC_TABLES: dict[str, dict] = {
     },
     "objections": {
         "title": "异议处理",
+        "key": ["objection_id"],  # provider_id may be empty (an objection about the whole county)
         "columns": {
             "objection_id": ("异议编号", "string", ""),
             "received_on": ("收到日期", "date", ""),
