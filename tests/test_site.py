@@ -284,3 +284,43 @@ def test_a_name_holding_a_closing_script_tag_is_shown_as_text(tmp_path):
     assert SCRIPT_NAME in names  # the charts' data keeps the name as written
     provider = (built / "disclosures" / "county" / "providers" / "P001.html").read_text(encoding="utf-8")
     assert shown in provider
+
+
+def test_the_money_on_each_quarter_page_reconciles_with_payments_csv(site):
+    """The overview's 计划拨付, the payment table's 合计 row and the spending section's 本季度支出
+    are one figure: the sum of payments.csv's total_to_pay, to the cent."""
+    from decimal import Decimal
+
+    import pandas as pd
+
+    checked = 0
+    for page in sorted(site.disclosures.glob("*/20*/index.md")):
+        csv = page.parent / "payments.csv"
+        if not csv.is_file():
+            continue
+        payments = pd.read_csv(csv, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        total = sum((Decimal(v) for v in payments["total_to_pay"]), Decimal(0))
+        shown = f"{total:,.2f}"
+        text = page.read_text(encoding="utf-8")
+        assert f"本季度计划拨付 {shown} 元" in text, page
+        row = re.search(r'<tr class="total">(.*)</tr>', text).group(1)
+        cells = re.findall(r"<td>([^<]*)</td>", row)
+        assert cells[-2] == shown, page  # 合计应付
+        parts = [Decimal(c.replace(",", "")) for c in (cells[5], cells[7], cells[8])]  # 拨付 + 两项补贴
+        assert sum(parts) == total, page
+        assert f"本季度支出 {shown} 元" in text, page
+        checked += 1
+    assert checked >= 8
+
+
+def test_every_page_tells_the_reader_how_to_complain_and_object(site):
+    pages = [p for p in site.built.rglob("*.html") if "assets" not in p.parts]
+    for page in pages:
+        assert "监督与投诉" in page.read_text(encoding="utf-8"), page
+    supervision = (site.built / "disclosures/supervision.html").read_text(encoding="utf-8")
+    assert "峡江县民政局" in supervision and "会宁县民政局" in supervision and "12345" in supervision
+    assert "公示期截止" in supervision
+    quarter = (site.built / "disclosures/xiajiang/2026Q2/index.html").read_text(encoding="utf-8")
+    assert "公示期" in quarter and "YY2026Q2-01" in quarter and "不成立" in quarter
+    for page in pages:  # the sample objector's name is kept for the bureau's reply, never shown
+        assert "申诉人甲乙" not in page.read_text(encoding="utf-8"), page

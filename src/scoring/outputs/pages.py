@@ -290,6 +290,8 @@ def glance(published: Published) -> dict:
         "grades": grade_counts(scores), "release": _sum_money(payments["release"]),
         "withheld": _sum_money(payments["withheld"]),
         "total_to_pay": _sum_money(payments["total_to_pay"]),
+        **{column: _sum_money(payments[column])
+           for column in ("amount_due", "monetary_deduction", "escort_subsidy", "care_allowance")},
         "paid": _sum_money(paid["paid"]) if (paid := published.paid()) is not None else Decimal(0),
         "vouchers": int(pd.to_numeric(paid["vouchers"]).sum()) if paid is not None else 0,
         "satisfaction": region_row, "spending": spending,
