@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from scoring import files
 from scoring.orchestration.cli import app
 from scoring.outputs.pages import md_escape, render_pages
+from scoring.outputs import site as site_module
 from scoring.outputs.site import build, check_links
 from scoring.refusal import Code
 
@@ -36,7 +37,18 @@ def test_every_page_type_is_built(site):
                  "disclosures/escaping/2026Q2/v1/index.html"):
         assert (built / page).is_file(), page
     assert site.report.pages >= 30
-    assert (built / "assets/javascripts/plotly.min.js").stat().st_size > 1_000_000
+    assert (built / "assets/javascripts/plotly-basic.min.js").stat().st_size > 1_000_000
+    assert not (built / "assets/javascripts/plotly.min.js").exists()  # the full 4.8 MB bundle
+
+
+def test_the_plotly_bundle_is_the_version_plotly_py_writes_figures_for():
+    import plotly
+
+    def version(path: Path) -> str:
+        return re.search(r"plotly\.js (?:\(basic - minified\) )?v(\S+)", path.read_text(encoding="utf-8")[:300]).group(1)
+
+    full = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    assert version(site_module.plotly_source()) == version(full)
 
 
 def test_nothing_is_loaded_from_another_host_and_every_link_resolves(site):
