@@ -2,17 +2,27 @@
 
 Material's search plugin segments every page with jieba at build time (words joined by U+200B);
 in the browser the query is split greedily on the words already in the index. A word jieba does
-not know is cut into pieces: 不合格 became 不 + 合格, so its top hits were pages about 合格, and a
-provider's name became three or four common words. `write_words` lists the words that must stay
-whole, from what is published (providers' and regions' names, service items and categories) and
-a fixed domain vocabulary; the mkdocs hook `overrides/hooks/search.py` gives them to jieba
+not know is cut into pieces: 不合格 became 不 + 合格, so its top hits were pages about 合格.
+`write_words` lists the words that must stay whole: the grades, a fixed domain vocabulary and the
+published service categories; the mkdocs hook `overrides/hooks/search.py` gives them to jieba
 (`jieba.add_word`) in the mkdocs process, before any page is indexed, and afterwards rewrites the
 index as UTF-8 (Material writes it ASCII-escaped: six bytes for every Chinese character).
+
+Providers' full names are not made words: as one term, 峡江县仁爱社会工作服务中心 could no longer
+be found by 仁爱 or by 同心养老 (tried: no result at all). Split by jieba into 峡江县 仁爱 社会工作
+服务中心, the full name still brings its own page first once the query is split right (below).
+
+In the browser, Material's search worker splits a Chinese query on the words of the index, but
+its loop never tries the whole query (`j < query.length`): a query that is exactly one word of
+the index (不合格, a provider's full name) was cut to its first known prefix (不, 峡江县) and the
+rest dropped. `patch_segmenter` lets the loop reach the end of the query (`<=`), in the built
+copy of the worker; if Material's code changes, the build warns (and fails under --strict).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from scoring.inputs.schema import GRADES
@@ -30,7 +40,7 @@ FREQUENCY = 100_000
 
 
 def published_words(disclosures: Path) -> set[str]:
-    """Names that appear on the pages: providers, regions, service items and their categories."""
+    """Published words that are words: regions' names and the service categories."""
     words: set[str] = set()
     disclosures = Path(disclosures)
     if not disclosures.is_dir():
@@ -40,7 +50,7 @@ def published_words(disclosures: Path) -> set[str]:
         if region_name:
             words.add(region_name)
         quarter = manifest.parent
-        for table, columns in (("scores", ("provider_name",)), ("catalog", ("name", "category"))):
+        for table, columns in (("catalog", ("category",)),):
             path = quarter / f"{table}.csv"
             if path.is_file():
                 frame = read_public_csv(path)
@@ -84,3 +94,22 @@ def compact_index(site_dir: Path) -> None:
     if path.is_file():
         index = json.loads(path.read_text(encoding="utf-8"))
         path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
+SEGMENTER_LOOP = "for(let o=s+1;o<t.length;o++)t.slice(s,o)in e"
+SEGMENTER_FIXED = "for(let o=s+1;o<=t.length;o++)t.slice(s,o)in e"
+
+
+def patch_segmenter(site_dir: Path) -> None:
+    """The built search worker's query segmenter tries the whole query as a word too."""
+    workers = sorted((Path(site_dir) / "assets" / "javascripts" / "workers").glob("search.*.min.js"))
+    for worker in workers:
+        text = worker.read_text(encoding="utf-8")
+        if SEGMENTER_LOOP in text:
+            worker.write_text(text.replace(SEGMENTER_LOOP, SEGMENTER_FIXED, 1), encoding="utf-8")
+        elif SEGMENTER_FIXED not in text:
+            logging.getLogger("mkdocs").warning(
+                f"search: the query segmenter of {worker.name} is not the one patched "
+                "(scoring.outputs.search.SEGMENTER_LOOP): a Chinese query may be cut short")
+    if not workers:
+        logging.getLogger("mkdocs").warning("search: no search worker found to patch")
