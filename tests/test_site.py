@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from scoring import files
 from scoring.orchestration.cli import app
 from scoring.outputs.pages import md_escape, render_pages
+from scoring.outputs import search as search_module
 from scoring.outputs import site as site_module
 from scoring.outputs.site import build, check_links
 from scoring.refusal import Code
@@ -296,3 +297,19 @@ def test_a_name_holding_a_closing_script_tag_is_shown_as_text(tmp_path):
     assert SCRIPT_NAME in names  # the charts' data keeps the name as written
     provider = (built / "disclosures" / "county" / "providers" / "P001.html").read_text(encoding="utf-8")
     assert shown in provider
+
+
+def test_the_404_page_is_in_chinese_with_links_home(site):
+    page = (site.built / "404.html").read_text(encoding="utf-8")
+    assert "没有找到这个页面" in page and "404 - Not found" not in page
+    assert 'href="/gongkai/index.html">回到首页</a>' in page  # absolute: served at any address
+
+
+def test_search_keeps_the_grades_whole_and_the_worker_tries_the_whole_query(site):
+    index = json.loads((site.built / "search/search_index.json").read_text(encoding="utf-8"))
+    texts = " ".join(doc["text"] + doc["title"] for doc in index["docs"])
+    assert "\u200b不合格\u200b" in texts and "\u200b不\u200b合格" not in texts
+    worker = next((site.built / "assets/javascripts/workers").glob("search.*.min.js")).read_text(encoding="utf-8")
+    assert search_module.SEGMENTER_FIXED in worker
+    raw = (site.built / "search/search_index.json").read_bytes()
+    assert b"\\u" not in raw.replace(b"\\u200b", b"").replace(b"\\u3000", b"")[:2000]  # UTF-8, not escaped
