@@ -196,7 +196,7 @@ PAGE_BUDGET = 1_500_000  # bytes: the page and every script, style and image it 
 PHONE_SCREENSHOTS = ("index.html", PAGE_TYPES["quarter"], PAGE_TYPES["provider"], PAGE_TYPES["downloads"])
 
 # A table cell that breaks its words: fewer than two characters a line on average, or narrower
-# than two characters while holding three or more. Lines are counted from the text's own line
+# than two Chinese characters while holding three or more. Lines are counted from the text's own line
 # boxes (a Range's client rects, grouped by their top edge).
 BROKEN_CELLS = """() => {
   const broken = [];
@@ -211,7 +211,8 @@ BROKEN_CELLS = """() => {
     for (let i = 1; i < tops.length; i++) if (tops[i] - tops[i - 1] > size * 0.6) lines++;
     const style = getComputedStyle(cell);
     const inner = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-    if (lines > [...text].length / 2 || inner < 2 * size) {
+    const chinese = (text.match(/[\\u3400-\\u9fff]/g) || []).length;
+    if (lines > [...text].length / 2 || (chinese >= 3 && inner < 2 * size)) {
       broken.push(`${text.slice(0, 20)} (${lines} lines, ${Math.round(inner)} px)`);
     }
   }
