@@ -184,6 +184,10 @@ def test_the_site_works_from_file_urls(browser):
         tab.page.goto((site.built / PAGE_TYPES["quarter"]).as_uri())
         tab.page.locator(".chart-canvas svg.main-svg").first.wait_for(timeout=15_000)
         tab.page.get_by_role("link", name="数据下载").first.wait_for()
+        # search from file:// too: the iframe-worker shim, wrapped until search opens
+        tab.page.locator("input.md-search__input").click()
+        tab.page.keyboard.insert_text("不合格")
+        tab.page.locator(".md-search-result__item").first.wait_for(timeout=15_000)
     finally:
         tab.close()
     assert tab.external == [] and tab.errors == []

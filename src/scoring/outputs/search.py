@@ -77,7 +77,7 @@ def write_words(docs_dir: Path) -> Path:
 
 def add_words(path: Path) -> int:
     """Give the words to jieba (the search plugin's segmenter) in this process."""
-    import jieba
+    import jieba  # only in the mkdocs process (the hook); loading it costs a second elsewhere
 
     count = 0
     if Path(path).is_file():

@@ -37,6 +37,8 @@ from scoring.refusal import Code, Refusal, written_error
 # plotly.js's official "basic" partial bundle (npm plotly.js-basic-dist-min, the plotly.js version
 # the Python plotly writes figures for; MIT licence beside it): bar, pie and scatter, the only
 # traces the charts draw. 1.2 MB instead of the full bundle's 4.8 MB, on every page with a chart.
+# After a plotly upgrade (tests/test_site.py compares the versions): `npm pack
+# plotly.js-basic-dist-min@<plotly.js version>`, and copy plotly-basic.min.js and LICENSE here.
 PLOTLY_JS = "assets/javascripts/plotly-basic.min.js"
 PLOTLY_LICENSE = "assets/javascripts/plotly-basic-LICENSE.txt"
 VENDOR_DIR = Path(__file__).parent / "vendor"
