@@ -45,7 +45,7 @@ def new_project(parent: Path) -> Path:
     shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
     shutil.copytree(ROOT / "overrides", project / "overrides")
     shutil.copytree(ROOT / "site", project / "site", ignore=shutil.ignore_patterns(
-        "disclosures", ".disclosures*", "plotly.min.js"))
+        "disclosures", ".disclosures*", "plotly*.min.js", "plotly-basic-LICENSE.txt"))
     return project
 
 

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 def test_demo_scores_pays_publishes_and_builds_every_sample_quarter(tmp_path):
     for name in ("data", "site", "overrides"):
         shutil.copytree(ROOT / name, tmp_path / name, symlinks=True,
-                        ignore=shutil.ignore_patterns("disclosures", ".disclosures*", "plotly.min.js"))
+                        ignore=shutil.ignore_patterns("disclosures", ".disclosures*", "plotly*.min.js", "plotly-basic-LICENSE.txt"))
     shutil.copy(ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
     before = file_hashes(tmp_path / "data")
     installed = tmp_path / "installed"

@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 from scoring import files
 from scoring.orchestration.cli import app
 from scoring.outputs.pages import md_escape, render_pages
+from scoring.outputs import search as search_module
+from scoring.outputs import site as site_module
 from scoring.outputs.site import build, check_links
 from scoring.refusal import Code
 
@@ -36,7 +38,18 @@ def test_every_page_type_is_built(site):
                  "disclosures/escaping/2026Q2/v1/index.html"):
         assert (built / page).is_file(), page
     assert site.report.pages >= 30
-    assert (built / "assets/javascripts/plotly.min.js").stat().st_size > 1_000_000
+    assert (built / "assets/javascripts/plotly-basic.min.js").stat().st_size > 1_000_000
+    assert not (built / "assets/javascripts/plotly.min.js").exists()  # the full 4.8 MB bundle
+
+
+def test_the_plotly_bundle_is_the_version_plotly_py_writes_figures_for():
+    import plotly
+
+    def version(path: Path) -> str:
+        return re.search(r"plotly\.js (?:\(basic - minified\) )?v(\S+)", path.read_text(encoding="utf-8")[:300]).group(1)
+
+    full = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    assert version(site_module.plotly_source()) == version(full)
 
 
 def test_nothing_is_loaded_from_another_host_and_every_link_resolves(site):
@@ -324,3 +337,19 @@ def test_every_page_tells_the_reader_how_to_complain_and_object(site):
     assert "公示期" in quarter and "YY2026Q2-01" in quarter and "不成立" in quarter
     for page in pages:  # the sample objector's name is kept for the bureau's reply, never shown
         assert "申诉人甲乙" not in page.read_text(encoding="utf-8"), page
+
+
+def test_the_404_page_is_in_chinese_with_links_home(site):
+    page = (site.built / "404.html").read_text(encoding="utf-8")
+    assert "没有找到这个页面" in page and "404 - Not found" not in page
+    assert 'href="/gongkai/index.html">回到首页</a>' in page  # absolute: served at any address
+
+
+def test_search_keeps_the_grades_whole_and_the_worker_tries_the_whole_query(site):
+    index = json.loads((site.built / "search/search_index.json").read_text(encoding="utf-8"))
+    texts = " ".join(doc["text"] + doc["title"] for doc in index["docs"])
+    assert "\u200b不合格\u200b" in texts and "\u200b不\u200b合格" not in texts
+    worker = next((site.built / "assets/javascripts/workers").glob("search.*.min.js")).read_text(encoding="utf-8")
+    assert search_module.SEGMENTER_FIXED in worker
+    raw = (site.built / "search/search_index.json").read_bytes()
+    assert "峡江县".encode() in raw and b"\\u5ce1" not in raw  # UTF-8, not \\u escapes (half the bytes)

@@ -22,13 +22,32 @@ def _number(series: pd.Series) -> pd.Series:
 
 
 def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
-    # Legend above the plot, right-aligned: below it, it collides with the x-axis title.
-    fig.update_layout(title=dict(text=title, x=0, xanchor="left"), font=FONT, height=height,
-                      margin=dict(l=10, r=10, t=70, b=10), plot_bgcolor="white",
-                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
-    fig.update_xaxes(automargin=True)
-    fig.update_yaxes(automargin=True)
+    # Read on 390 px phones as much as on desktops: the legend is one horizontal row (or two)
+    # below the plot, left-aligned, in the margin it pushes out for itself, so it never covers
+    # the plot or the title; axes push their margins for whole tick labels and titles; the
+    # figure takes its container's width (autosize; charts.js draws it with responsive: true).
+    fig.update_layout(title=dict(text=title, x=0, xanchor="left", y=1, yref="container", yanchor="top",
+                                 pad=dict(t=8), automargin=True),
+                      font=FONT, height=height, autosize=True,
+                      margin=dict(l=8, r=16, t=40, b=8), plot_bgcolor="white",
+                      legend=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="bottom",
+                                  yref="container", traceorder="normal"))
+    fig.update_xaxes(automargin=True, title_standoff=6)
+    fig.update_yaxes(automargin=True, title_standoff=6)
     return fig
+
+
+def _wrapped(names, width: int = 7) -> list[str]:
+    """Axis labels of long names broken into lines of `width` characters (the data keeps the
+    names whole): on a phone a 13-character name took half the chart's width."""
+    return ["<br>".join(str(n)[i:i + width] for i in range(0, len(str(n)), width)) or str(n)
+            for n in names]
+
+
+def _name_axis(fig: go.Figure, names, axis: str = "y") -> None:
+    names = list(dict.fromkeys(names))
+    settings = dict(tickmode="array", tickvals=names, ticktext=_wrapped(names))
+    (fig.update_yaxes if axis == "y" else fig.update_xaxes)(**settings)
 
 
 def score_chart(scores: pd.DataFrame, rules: Rules) -> go.Figure:
@@ -48,11 +67,26 @@ def score_chart(scores: pd.DataFrame, rules: Rules) -> go.Figure:
                          arrayminus=part["score_value"] - part["low"], color="#333"),
             hovertemplate="%{y}: %{x:.2f} 分<extra>" + (grade or "暂不评级") + "</extra>",
         )
-    for grade, edge in rules.grade_bands.items():
-        fig.add_vline(x=edge, line_dash="dot", line_color="#555",
-                      annotation_text=f"{grade} ≥ {edge:g}", annotation_position="bottom right")
+    _band_edges(fig, rules, "x")
+    _name_axis(fig, table["provider_name"])
     fig.update_xaxes(range=[0, 100], title="综合得分(95% 置信区间)")
-    return _layout(fig, "综合得分与等级", height=120 + 60 * max(1, len(table)))
+    fig.update_yaxes(autorange="reversed")  # the first provider on top, as in the table
+    return _layout(fig, "综合得分与等级", height=170 + 60 * max(1, len(table)))
+
+
+def _band_edges(fig: go.Figure, rules: Rules, axis: str) -> None:
+    """The grade bands' lower edges as dotted lines, labelled outside the plot: on the top edge,
+    in two alternating rows, for a vertical line (edges 10 points apart are 25 px apart on a
+    phone: side by side, their labels piled on each other); at the right end for a horizontal one."""
+    for i, (grade, edge) in enumerate(sorted(rules.grade_bands.items(), key=lambda item: item[1])):
+        if axis == "x":
+            fig.add_vline(x=edge, line_dash="dot", line_color="#555")
+            fig.add_annotation(x=edge, xref="x", y=1, yref="paper", yanchor="bottom", yshift=2 + 16 * (i % 2),
+                               text=f"{grade} {edge:g}", showarrow=False, font=dict(size=11, color="#333"))
+        else:
+            fig.add_hline(y=edge, line_dash="dot", line_color="#555")
+            fig.add_annotation(y=edge, yref="y", x=1, xref="paper", xanchor="left", xshift=4,
+                               text=f"{grade} {edge:g}", showarrow=False, font=dict(size=11, color="#333"))
 
 
 def component_chart(scores: pd.DataFrame) -> go.Figure:
@@ -61,11 +95,14 @@ def component_chart(scores: pd.DataFrame) -> go.Figure:
     for column, label, colour in (("hours_score", "服务时长", "#4575b4"),
                                   ("volume_score", "服务数量", "#91bfdb"),
                                   ("quality_score", "服务质量", "#fc8d59")):
-        fig.add_bar(x=scores["provider_name"], y=_number(scores[column]), name=label,
-                    marker_color=colour)
-    fig.update_yaxes(range=[0, 100], title="分项得分")
+        fig.add_bar(y=scores["provider_name"], x=_number(scores[column]), name=label,
+                    marker_color=colour, orientation="h",
+                    hovertemplate="%{y}: %{x:.2f} 分<extra>" + label + "</extra>")
+    _name_axis(fig, scores["provider_name"])
+    fig.update_xaxes(range=[0, 100], title="分项得分")
+    fig.update_yaxes(autorange="reversed")  # the first provider on top, as in the table
     fig.update_layout(barmode="group")
-    return _layout(fig, "分项得分:时长、数量、质量")
+    return _layout(fig, "分项得分:时长、数量、质量", height=150 + 75 * max(1, len(scores)))
 
 
 def satisfaction_chart(satisfaction: pd.DataFrame, names: dict[str, str]) -> go.Figure:
@@ -79,6 +116,7 @@ def satisfaction_chart(satisfaction: pd.DataFrame, names: dict[str, str]) -> go.
                     marker_color=ANSWER_COLOURS[answer - 1],
                     hovertemplate="%{y}: %{x:.1f}%<extra>" + f"{answer} 分</extra>")
     fig.update_layout(barmode="stack")
+    _name_axis(fig, labels)
     fig.update_xaxes(range=[0, 100], title="占回访数的百分比(5 = 非常满意)")
     return _layout(fig, "满意度测评分布", height=120 + 50 * max(1, len(table)))
 
@@ -90,21 +128,23 @@ def spending_chart(spending: pd.DataFrame) -> go.Figure:
     fig.add_bar(x=["人均年化支出", "人均标准"],
                 y=[float(row["per_capita_annual"] or 0), float(row["per_capita_standard"])],
                 marker_color=["#4575b4", "#bdbdbd"], text=[row["per_capita_annual"], row["per_capita_standard"]],
-                textposition="outside")
-    fig.update_yaxes(title="元/人·年")
+                textposition="outside", cliponaxis=False)
+    fig.update_yaxes(title="元/人·年", rangemode="tozero")
     return _layout(fig, "人均支出与标准")
 
 
 def payment_chart(payments: pd.DataFrame) -> go.Figure:
     """Released and withheld money by provider."""
     fig = go.Figure()
-    fig.add_bar(x=payments["provider_name"], y=_number(payments["release"]), name="拨付",
-                marker_color="#1b7837")
-    fig.add_bar(x=payments["provider_name"], y=_number(payments["withheld"]), name="暂扣/扣减",
-                marker_color="#c2392b")
+    for column, label, colour in (("release", "拨付", "#1b7837"), ("withheld", "暂扣/扣减", "#c2392b")):
+        fig.add_bar(y=payments["provider_name"], x=_number(payments[column]), name=label,
+                    marker_color=colour, orientation="h",
+                    hovertemplate="%{y}: %{x:,.2f} 元<extra>" + label + "</extra>")
+    _name_axis(fig, payments["provider_name"])
     fig.update_layout(barmode="stack")
-    fig.update_yaxes(title="元")
-    return _layout(fig, "拨付与暂扣")
+    fig.update_xaxes(title="元", rangemode="tozero", tickformat=",d")
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, "拨付与暂扣", height=150 + 50 * max(1, len(payments)))
 
 
 def satisfaction_rate_chart(satisfaction: pd.DataFrame) -> go.Figure:
@@ -118,7 +158,9 @@ def satisfaction_rate_chart(satisfaction: pd.DataFrame) -> go.Figure:
                 error_x=dict(type="data", symmetric=False, array=high - rate, arrayminus=rate - low,
                              color="#333"),
                 hovertemplate="%{y}: %{x:.2f}%<extra></extra>")
+    _name_axis(fig, table["provider_name"])
     fig.update_xaxes(range=[0, 100], title="满意率 %(Wilson 95% 区间)")
+    fig.update_yaxes(autorange="reversed")
     return _layout(fig, "满意率", height=120 + 50 * max(1, len(table)))
 
 
@@ -135,12 +177,12 @@ def score_history_chart(history: pd.DataFrame, rules: Rules) -> go.Figure:
                                  array=_number(table["score_ci_high"]) - score,
                                  arrayminus=score - _number(table["score_ci_low"]), color="#333"),
                     text=table["grade"], hovertemplate="%{x}: %{y:.2f} 分 %{text}<extra></extra>")
-    for grade, edge in rules.grade_bands.items():
-        fig.add_hline(y=edge, line_dash="dot", line_color="#555",
-                      annotation_text=f"{grade} ≥ {edge:g}", annotation_position="bottom left")
+    _band_edges(fig, rules, "y")
     fig.update_yaxes(range=[0, 100], title="综合得分(95% 置信区间)")
     fig.update_xaxes(type="category", title="季度")
-    return _layout(fig, "历季综合得分")
+    _layout(fig, "历季综合得分")
+    fig.update_layout(margin_r=60)  # room for the band labels right of the plot (annotations push no margin)
+    return fig
 
 
 def province_grade_chart(summary: pd.DataFrame) -> go.Figure:

@@ -292,6 +292,9 @@ def glance(published: Published) -> dict:
         "total_to_pay": _sum_money(payments["total_to_pay"]),
         **{column: _sum_money(payments[column])
            for column in ("amount_due", "monetary_deduction", "escort_subsidy", "care_allowance")},
+        # the payment table's 合计 row: every money column summed, none left blank
+        "payment_totals": {column: _sum_money(payments[column]) for column in (
+            "amount_due", "monetary_deduction", "release", "withheld", "escort_subsidy", "care_allowance")},
         "paid": _sum_money(paid["paid"]) if (paid := published.paid()) is not None else Decimal(0),
         "vouchers": int(pd.to_numeric(paid["vouchers"]).sum()) if paid is not None else 0,
         "satisfaction": region_row, "spending": spending,

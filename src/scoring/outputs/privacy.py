@@ -103,7 +103,7 @@ PHONE = re.compile(
     r"(?![0-9A-Za-z]|\.\d)")
 SCANNED_SUFFIXES = {".html", ".htm", ".json", ".csv", ".js", ".txt", ".xml", ".md", ".svg"}
 # Files that come from the theme or from plotly, never from data.
-VENDOR = re.compile(r"(^|/)(assets/javascripts/(bundle\.[^/]*|lunr/.*|workers/.*|plotly\.min\.js)"
+VENDOR = re.compile(r"(^|/)(assets/javascripts/(bundle\.[^/]*|lunr/.*|workers/.*|plotly[-a-z]*\.min\.js|plotly-basic-LICENSE\.txt)"
                     r"|assets/stylesheets/.*)$")
 
 
