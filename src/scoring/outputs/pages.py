@@ -32,7 +32,7 @@ from scoring.outputs import charts
 from scoring.outputs.downloads import COMBINED, COMBINED_PACKAGE, INDEX, write_downloads
 from scoring.outputs.formats import RECORD_FILE, read_public_csv
 from scoring.outputs.public import (
-    COMBINED_COLUMNS,
+    MEANINGS,
     PAID_STATUS,
     PUBLIC_TABLES,
     column_meaning,
@@ -683,7 +683,8 @@ def dictionary() -> list[dict]:
     return [{"name": name, "title": spec["title"], "summary": spec["summary"],
              "columns": [{"name": column, "title": column_title(name, column), "kind": kind,
                           "unit": column_unit(name, column), "meaning": column_meaning(name, column),
-                          "note": text}
+                          # a meaning declared for this table's column replaces the package's note
+                          "note": "" if (name, column) in MEANINGS else text}
                          for column, (title, kind, text) in spec["columns"].items()]}
             for name, spec in PUBLIC_TABLES.items()]
 
