@@ -82,3 +82,18 @@ def test_marker_meanings_follow_the_threshold(threshold):
     small, hidden = marker_meanings(threshold).values()
     assert small[0] == f"<{threshold}" and f"1 至 {threshold - 1} 人" in small[1]
     assert hidden[0] == "x"
+
+
+def test_the_combined_downloads_have_a_valid_datapackage_of_their_own(sample_site):
+    """disclosures/all/: every table across regions and quarters, described and validated like a
+    quarter's, with region and quarter first and in the primary key."""
+    path = sample_site / "disclosures" / "all" / "datapackage.json"
+    report = Package(str(path)).validate()
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+    package = json.loads(path.read_text(encoding="utf-8"))
+    assert [r["name"] for r in package["resources"]] == list(PUBLIC_TABLES)
+    for resource in package["resources"]:
+        fields = [f["name"] for f in resource["schema"]["fields"]]
+        assert fields == ["region", "quarter", *PUBLIC_TABLES[resource["name"]]["columns"]]
+        if "provider_id" in fields:
+            assert resource["schema"]["primaryKey"] == ["region", "quarter", "provider_id"]

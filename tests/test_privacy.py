@@ -141,3 +141,15 @@ def test_a_providers_credit_code_that_looks_like_an_id_number_is_not_a_leak():
     line = f'{{"identifier": {{"scheme": "CN-USCI", "id": "{code}"}}}}'
     assert [f.kind for f in scan_text(line, Roster())] == ["身份证号"]
     assert scan_text(line, Roster(public_codes={code})) == []
+
+
+def test_the_scan_reads_the_cells_of_a_workbook(tmp_path):
+    """An .xlsx is a zip: read as text it would hide everything. The scan reads its cells."""
+    from scoring.outputs.formats import xlsx_bytes
+
+    table = pd.DataFrame({"item_code": ["S01"], "category": ["生活照料"], "name": [f"助餐 {PLANTED_PHONE}"],
+                          "unit": ["次"], "guide_price": ["30.00"], "standard_minutes": ["60"]})
+    (tmp_path / "catalog.xlsx").write_bytes(xlsx_bytes(table, "catalog"))
+    assert PLANTED_PHONE.encode() not in (tmp_path / "catalog.xlsx").read_bytes()  # compressed
+    findings = scan_tree(tmp_path, Roster())
+    assert [(f.path, f.line, f.kind) for f in findings] == [("catalog.xlsx", 2, "电话号码")]

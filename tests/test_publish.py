@@ -376,7 +376,7 @@ def test_withdraw_takes_every_version_off_and_leaves_a_dated_notice(published):
     # the notice is on the quarter's address, the region's page and the corrections page
     for page in (live / "county" / Q / "index.md", live / "county" / "index.md", live / "corrections.md"):
         text = page.read_text(encoding="utf-8")
-        assert "撤回" in text and WITHDRAWAL_REASON in text and "2026-12-01T09:30:00" in text, page
+        assert "撤回" in text and WITHDRAWAL_REASON in text and "2026年12月1日 09:30" in text, page
     # and no withdrawn data anywhere: no provider's name, no contract
     names = helpers.sample_tables()["providers"]["name"]
     for path in live.rglob("*"):

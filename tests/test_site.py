@@ -78,13 +78,14 @@ def test_quarter_page_has_every_section_with_tables_beside_charts(site):
 def test_method_page_is_generated_from_the_rules_used(site):
     xiajiang = (site.built / "disclosures/xiajiang/method.html").read_text(encoding="utf-8")
     huining = (site.built / "disclosures/huining/method.html").read_text(encoding="utf-8")
-    assert "<strong>本县设定</strong>" not in xiajiang and "住院陪护补贴(每人每天)" not in xiajiang
+    assert "<strong>峡江县设定</strong>" not in xiajiang and "住院陪护补贴(每人每天)" not in xiajiang
     assert "住院陪护补贴标准(元/人·天)" in xiajiang and "按医院级别" in xiajiang  # every rule, named and explained
-    # Huining overrides escort and care-tier rates: its page shows its own values
-    assert "<strong>本县设定</strong>" in huining and "县级医院 150 元" in huining and "半护理 150 元" in huining
+    # Huining overrides escort and care-tier rates: its page shows its own values, named as the county
+    assert "<strong>会宁县设定</strong>" in huining and "县级医院 150.00 元" in huining and "半护理 150.00 元" in huining
+    assert "县级医院 150 元/人·天" in huining  # the rules table: the value in words
     # the revised quarter of `escaping` used other payout ratios: its own method page
     escaping = (site.built / "disclosures/escaping/method.html").read_text(encoding="utf-8")
-    assert "良好 0.9" in escaping and "<strong>本县设定</strong>" in escaping
+    assert "良好 90%" in escaping and "<strong>测试县设定</strong>" in escaping
 
 
 def test_service_list_and_downloads(site):
@@ -353,3 +354,185 @@ def test_search_keeps_the_grades_whole_and_the_worker_tries_the_whole_query(site
     assert search_module.SEGMENTER_FIXED in worker
     raw = (site.built / "search/search_index.json").read_bytes()
     assert "峡江县".encode() in raw and b"\\u5ce1" not in raw  # UTF-8, not \\u escapes (half the bytes)
+
+
+# plain Chinese for the public (issue 13) ---------------------------------------------------------
+
+from html.parser import HTMLParser  # noqa: E402
+
+from scoring.inputs.rules import Rules  # noqa: E402
+from scoring.outputs import formats  # noqa: E402
+from scoring.outputs.public import PUBLIC_TABLES, column_title  # noqa: E402
+
+
+class _Prose(HTMLParser):
+    """The text a reader sees on a page: no tags or attributes, nothing inside <code>, <pre>,
+    <script> or <style>."""
+
+    SKIPPED = {"code", "pre", "script", "style"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.depth, self.parts = 0, []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.SKIPPED:
+            self.depth += 1
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIPPED and self.depth:
+            self.depth -= 1
+
+    def handle_data(self, data):
+        if not self.depth:
+            self.parts.append(data)
+
+
+def prose(page: Path) -> str:
+    parser = _Prose()
+    html = page.read_text(encoding="utf-8")
+    parser.feed(html[html.find("<article"):html.find("</article>")] if "<article" in html else html)
+    return " ".join(parser.parts)
+
+
+def public_pages(site) -> list[Path]:
+    return [site.built / "index.html", *sorted((site.built / "disclosures").rglob("*.html"))]
+
+
+RAW_VALUES = re.compile(r"\b(?:True|False|published|held|planned|part_paid|overpaid)\b"
+                        r"|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}"  # an ISO timestamp
+                        r"|\b20\d\dQ[1-4]\b"  # a quarter's code: pages say 2026年第二季度
+                        r"|\b(?:" + "|".join(Rules.model_fields) + r")\b")
+BARE_AMOUNT = re.compile(r"(?<![\d,.])\d{4,}\.\d{2}(?!\d)")  # 16759.58: no thousands separator
+
+
+def test_public_pages_speak_plain_chinese(site):
+    pages = public_pages(site)
+    assert len(pages) >= 30
+    for page in pages:
+        text = prose(page)
+        assert not RAW_VALUES.findall(text), (page, RAW_VALUES.findall(text)[:5])
+        assert not BARE_AMOUNT.findall(text), (page, BARE_AMOUNT.findall(text)[:5])
+
+
+def test_money_times_and_ratios_read_as_people_write_them(site):
+    home = prose(site.built / "index.html")
+    assert re.search(r"计划拨付资金 [\d,]+\.\d{2} 元", home)
+    assert re.search(r"(?:多|少) \d{1,3}(?:,\d{3})*\.\d{2} 元|持平", home)  # against the last quarter
+    assert re.search(r"为标准的 \d+\.\d{2} 倍", home) and not re.search(r"\d\.\d{3,}", home)
+    quarter = prose(site.built / "disclosures/xiajiang/2026Q2/index.html")
+    assert re.search(r"公布时间 20\d\d年\d{1,2}月\d{1,2}日 \d\d:\d\d\(北京时间\)", quarter)
+    assert re.search(r"本季度计划拨付 \d{1,3}(?:,\d{3})*\.\d{2} 元", quarter)
+    assert re.search(r"回访满意率 \d+(?:\.\d)?%", quarter)
+    region = prose(site.built / "disclosures/xiajiang/index.html")
+    assert "由峡江县实际使用的规则生成" in region and "本县" not in region
+
+
+def test_method_page_lists_every_rule_in_words_with_its_explanation(site):
+    from scoring.inputs.methodology import rule_texts
+
+    page = site.built / "disclosures/huining/method.html"
+    html = page.read_text(encoding="utf-8")
+    rows = re.findall(r'<tr><th scope="row" title="([a-z&#;0-9_]+)">(.*?)</th><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>',
+                      html)
+    rows = [(name.replace("&#95;", "_"), *rest) for name, *rest in rows]
+    assert [r[0] for r in rows] == list(Rules.model_fields)
+    for name, title, value, default, explanation in rows:
+        assert title == rule_texts()[name].title
+        assert explanation.startswith(rule_texts()[name].explanation[:6])  # the document's 说明
+        assert value and default and "{" not in value and "None" not in value
+    words = {r[0]: r[2] for r in rows}
+    assert words["quality_weights"] == "满意度 60%、抽查 25%、投诉办结 15%"
+    assert words["complaint_response_hours"] == "72 小时"
+    assert words["per_capita_standard"] == "2,000 元/人·年" and words["bootstrap_resamples"] == "2,000 次"
+    assert "每月" in words["visits_per_month"] and "次" in words["visits_per_month"]
+    assert "会宁县取值" in html and "本县" not in prose(page)
+
+
+def test_combined_downloads_are_the_concatenation_of_every_quarter(site):
+    root = site.disclosures
+    for name in PUBLIC_TABLES:
+        combined = (root / "all" / f"{name}.csv").read_text(encoding="utf-8-sig").splitlines()
+        header, rows = combined[0], combined[1:]
+        assert header == "region,quarter," + ",".join(PUBLIC_TABLES[name]["columns"])
+        expected = []
+        for region in sorted(p for p in root.iterdir() if (p / "ocds-record.json").is_file()):
+            for quarter in sitebuild.quarters_of(region):
+                path = region / quarter / f"{name}.csv"
+                if (region / quarter / "manifest.json").is_file() and path.is_file():
+                    lines = path.read_text(encoding="utf-8-sig").splitlines()
+                    assert lines[0] == ",".join(PUBLIC_TABLES[name]["columns"])
+                    expected += [f"{region.name},{quarter},{line}" for line in lines[1:]]
+        assert rows == expected, name
+    assert (site.built / "disclosures/all/scores.csv").is_file()
+
+
+def test_the_index_lists_every_published_file_with_its_sha256(site):
+    import hashlib
+
+    root = site.disclosures
+    index = json.loads((root / "index.json").read_text(encoding="utf-8"))
+    listed = {}
+    for region in index["regions"]:
+        if "record" in region:
+            listed[region["record"]["url"]] = region["record"]
+        for quarter in region["quarters"]:
+            for version in quarter.get("versions", []):
+                for entry in version["files"]:
+                    listed[entry["url"]] = entry
+            if "withdrawn_notice" in quarter:
+                listed[quarter["withdrawn_notice"]["url"]] = quarter["withdrawn_notice"]
+    for entry in index["combined"]["files"]:
+        listed[entry["url"]] = entry
+    on_disk = {p.relative_to(root).as_posix() for p in root.rglob("*")
+               if p.is_file() and p.suffix != ".md" and p.name != "index.json"
+               and not p.relative_to(root).as_posix().startswith("_provinces/")}
+    assert set(listed) == on_disk
+    for url, entry in listed.items():
+        data = (root / url).read_bytes()
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest() and entry["bytes"] == len(data), url
+        assert (site.built / "disclosures" / url).is_file(), url  # the address works on the site
+    escaping = next(r for r in index["regions"] if r["region"] == "escaping")
+    assert [v["version"] for v in escaping["quarters"][0]["versions"]] == [1, 2]
+    assert {r["region"] for r in index["regions"]} >= {"xiajiang", "huining", "escaping"}
+
+
+def test_every_public_table_is_also_an_xlsx_with_chinese_headers_and_the_same_values(site):
+    root = site.disclosures
+    csvs = sorted(root.glob("*/*/*.csv")) + sorted(root.glob("*/*/v*/*.csv")) + sorted(root.glob("all/*.csv"))
+    assert len(csvs) > 60
+    for csv in csvs:
+        name = csv.stem
+        workbook = csv.with_suffix(".xlsx")
+        assert workbook.is_file(), workbook
+        header, rows = formats.read_xlsx_table(workbook.read_bytes())
+        table = formats.read_public_csv(csv)
+        assert header == [column_title(name, c) for c in table.columns]
+        assert all(re.search(r"[\u4e00-\u9fff]", h) for h in header), header
+        assert rows == table.values.tolist(), csv
+
+
+def test_the_data_dictionary_lists_every_table_and_column(site):
+    page = site.built / "disclosures/dictionary.html"
+    html = page.read_text(encoding="utf-8")
+    for name, spec in PUBLIC_TABLES.items():
+        assert f'id="{name}"' in html and spec["title"] in html
+        for column, (title, _, _) in spec["columns"].items():
+            assert f"<code>{column}</code></th><td>{title}</td>" in html.replace("&#95;", "_"), (name, column)
+    downloads = (site.built / "disclosures/downloads.html").read_text(encoding="utf-8")
+    assert 'href="dictionary.html' in downloads and 'href="all/scores.csv"' in downloads
+    assert 'href="index.json"' in downloads and "all/datapackage.json" in downloads
+    # the 内容 column is short: a summary, not the list of every field
+    cells = re.findall(r"</th><td>[^<]*</td><td>([^<]*)(?:<|\()", downloads)
+    assert cells and max(len(c) for c in cells) <= 30
+
+
+def test_a_rebuild_with_nothing_new_changes_no_file(site, tmp_path):
+    from scoring.outputs.site import prepare
+
+    before = {p.relative_to(site.disclosures.resolve()).as_posix(): p.stat().st_ino
+              for p in site.disclosures.resolve().rglob("*") if p.is_file()}
+    prepare(site.project / "site")
+    after = {p.relative_to(site.disclosures.resolve()).as_posix(): p.stat().st_ino
+             for p in site.disclosures.resolve().rglob("*") if p.is_file()}
+    assert after == before

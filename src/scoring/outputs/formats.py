@@ -8,10 +8,11 @@ always give the same bytes.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -21,13 +22,24 @@ from urllib.parse import quote
 
 import ocdsmerge
 import pandas as pd
+import xlsxwriter
 
 from scoring.engine.money import yuan
 from scoring.files import json_bytes, read_spreadsheet_csv, spreadsheet_csv
 from scoring.inputs.months import Quarter
 from scoring.inputs.rules import Rules
 from scoring.outputs.privacy import SECONDARY, suppressed_text
-from scoring.outputs.public import HIDDEN, PUBLIC_TABLES, SMALL, SUPPRESSIBLE, TEXT_COLUMNS
+from scoring.outputs.public import (
+    COMBINED_COLUMNS,
+    HIDDEN,
+    PUBLIC_TABLES,
+    SMALL,
+    SUPPRESSIBLE,
+    TEXT_COLUMNS,
+    column_meaning,
+    column_title,
+    column_unit,
+)
 
 def csv_bytes(table: pd.DataFrame) -> bytes:
     """A public table in the spreadsheet dialect; its text columns (names, ids) made inert."""
@@ -37,6 +49,95 @@ def csv_bytes(table: pd.DataFrame) -> bytes:
 def read_public_csv(path: Path) -> pd.DataFrame:
     """A public CSV as text cells, with the inert guard undone."""
     return read_spreadsheet_csv(path, TEXT_COLUMNS)
+
+
+# Excel ---------------------------------------------------------------------------------------------
+#
+# Each public CSV is also offered as .xlsx for readers who open it in Excel: the same rows and cells,
+# made from the CSV as published (so it can never hold what the CSV does not), with the Chinese
+# column names (public.PUBLIC_TABLES) as headers and a second sheet explaining each column.
+# Numbers are numbers, every other cell (a suppressed "<5", an id, a name) is text, never a formula.
+# A fixed creation time keeps the bytes the same for the same CSV.
+_XLSX_CREATED = datetime(2000, 1, 1)
+_NUMERIC = {"number", "integer"}
+
+
+def xlsx_bytes(table: pd.DataFrame, name: str) -> bytes:
+    """A public table (text cells, as read from its CSV) as an .xlsx workbook. `name` is the public
+    table's name; the `region` and `quarter` columns of the combined downloads are known too."""
+    spec = PUBLIC_TABLES[name]
+    kinds = {column: kind for column, (_, kind, _) in {**COMBINED_COLUMNS, **spec["columns"]}.items()}
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False, "strings_to_numbers": False})
+    book.set_properties({"title": spec["title"], "author": "scoring", "created": _XLSX_CREATED})
+    header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top"})
+    decimals = {}
+
+    def number_format(text: str):
+        places = len(text.split(".", 1)[1]) if "." in text else 0
+        if places not in decimals:
+            decimals[places] = book.add_format({"num_format": "0" if not places else "0." + "0" * places})
+        return decimals[places]
+
+    sheet = book.add_worksheet(spec["title"][:31])
+    columns = list(table.columns)
+    for j, column in enumerate(columns):
+        sheet.write_string(0, j, column_title(name, column), header)
+        sheet.set_column(j, j, max(10, min(30, 2 * len(column_title(name, column)))))
+    for i, row in enumerate(table.itertuples(index=False), start=1):
+        for j, (column, text) in enumerate(zip(columns, row)):
+            text = str(text)
+            if text == "":
+                continue
+            if kinds.get(column) in _NUMERIC and _is_number(text):
+                sheet.write_number(i, j, float(Decimal(text)), number_format(text))
+            else:
+                sheet.write_string(i, j, text)
+    sheet.freeze_panes(1, 0)
+    fields = book.add_worksheet("字段说明")
+    for j, title in enumerate(("字段", "中文名称", "单位", "含义")):
+        fields.write_string(0, j, title, header)
+    for i, column in enumerate(columns, start=1):
+        for j, text in enumerate((column, column_title(name, column), column_unit(name, column),
+                                  column_meaning(name, column))):
+            fields.write_string(i, j, text)
+    fields.set_column(0, 0, 24)
+    fields.set_column(1, 1, 24)
+    fields.set_column(3, 3, 60)
+    book.close()
+    return buffer.getvalue()
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return Decimal(text).is_finite()
+    except ArithmeticError:
+        return False
+
+
+def read_xlsx_table(data: bytes) -> tuple[list[str], list[list[str]]]:
+    """An .xlsx made by `xlsx_bytes`, read back: its header row and its data rows as text (the
+    numbers as the CSV writes them), for tests and the privacy scan."""
+    import openpyxl  # only when an xlsx is read back (the scan, tests)
+
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        sheet = book.worksheets[0]
+        rows = [["" if cell.value is None else _cell_text(cell.value, getattr(cell, "number_format", ""))
+                 for cell in row] for row in sheet.iter_rows()]
+    finally:
+        book.close()
+    width = max((len(r) for r in rows), default=0)
+    rows = [r + [""] * (width - len(r)) for r in rows]  # a read-only sheet leaves out trailing blanks
+    return (rows[0] if rows else []), rows[1:]
+
+
+def _cell_text(value, number_format: str) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        places = len(number_format.split(".", 1)[1]) if "." in number_format else 0
+        return f"{Decimal(repr(float(value))):.{places}f}"
+    return str(value)
 
 
 def sha256(data: bytes) -> str:
@@ -345,6 +446,48 @@ def datapackage(files: dict[str, bytes], run: dict, threshold: int) -> dict:
         "$schema": f"{_PROFILES}datapackage.json",
         "name": f"{run['region']}-{run['quarter']}".lower(),
         "title": f"{run['region_name']} {Quarter.parse(run['quarter']).label} 服务类社会救助绩效评价公示数据",
+        "licenses": [{"name": "CC-BY-4.0", "path": LICENSE}],
+        "resources": resources,
+    }
+
+
+def combined_datapackage(files: dict[str, bytes], thresholds: Sequence[int]) -> dict:
+    """A Frictionless data package (v2) of the combined downloads (`all/<table>.csv`: every
+    region's current version of every quarter, `region` and `quarter` first). The suppression
+    markers of every threshold in use are declared where they can occur."""
+    thresholds = sorted(set(thresholds)) or [5]
+    resources = []
+    for name, spec in PUBLIC_TABLES.items():
+        path = f"{name}.csv"
+        if path not in files:
+            continue
+        fields = [{"name": column, "title": title, "type": kind, "description": text}
+                  for column, (title, kind, text) in COMBINED_COLUMNS.items()]
+        for column, (title, kind, text) in spec["columns"].items():
+            field = _field(name, column, title, kind, text, thresholds[0])
+            for other in thresholds[1:]:
+                extra = _field(name, column, title, kind, text, other)
+                for value in extra.get("missingValues", []):
+                    if value not in field["missingValues"]:
+                        field["missingValues"].append(value)
+                if extra.get("description") and extra["description"] != field.get("description"):
+                    field["description"] = ";".join(filter(None, [field.get("description"),
+                                                                   extra["description"]]))
+            fields.append(field)
+        key = ["region", "quarter", "provider_id"] if "provider_id" in spec["columns"] else (
+            ["region", "quarter"] if name == "spending" else [])
+        resources.append({
+            "$schema": f"{_PROFILES}dataresource.json",
+            "name": name, "title": f"{spec['title']}(各区县各季度)", "path": path, "format": "csv",
+            "mediatype": "text/csv", "encoding": "utf-8",
+            "hash": f"sha256:{sha256(files[path])}", "bytes": len(files[path]),
+            "schema": {"$schema": f"{_PROFILES}tableschema.json", "missingValues": [""],
+                       "fields": fields, **({"primaryKey": key} if key else {})},
+        })
+    return {
+        "$schema": f"{_PROFILES}datapackage.json",
+        "name": "all-regions-all-quarters",
+        "title": "服务类社会救助绩效评价公示数据(各区县各季度合并)",
         "licenses": [{"name": "CC-BY-4.0", "path": LICENSE}],
         "resources": resources,
     }

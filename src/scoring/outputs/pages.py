@@ -30,9 +30,17 @@ from scoring.inputs.months import Quarter
 from scoring.inputs.rules import Rules
 from scoring.inputs.schema import GRADES
 from scoring.outputs import charts
+from scoring.outputs.downloads import COMBINED, COMBINED_PACKAGE, INDEX, write_downloads
 from scoring.outputs.formats import CONTACT_FILE, RECORD_FILE, read_public_csv
-from scoring.outputs.public import PUBLIC_TABLES
-from scoring.outputs.store import MANIFEST, PROVINCES, WITHDRAWN, read_manifest, write_file
+from scoring.outputs.public import (
+    MEANINGS,
+    PAID_STATUS,
+    PUBLIC_TABLES,
+    column_meaning,
+    column_title,
+    column_unit,
+)
+from scoring.outputs.store import LOCAL, MANIFEST, PROVINCES, WITHDRAWN, read_manifest, write_file
 
 MARKDOWN_SPECIALS = re.compile(r"[\\`*_{}\[\]#+!|~<>]")
 HOME_SNIPPET = "_home.md"
@@ -54,21 +62,177 @@ def environment() -> Environment:
     env = Environment(loader=PackageLoader("scoring.outputs", "templates"), autoescape=True,
                       finalize=_finalize, undefined=StrictUndefined, trim_blocks=True,
                       lstrip_blocks=True, keep_trailing_newline=True)
+    # every value a reader sees is formatted here, once: the templates only choose the filter
     env.filters["money"] = money
+    env.filters["yuan"] = yuan
+    env.filters["yuan_change"] = yuan_change
+    env.filters["points_change"] = points_change
+    env.filters["percent"] = percent
+    env.filters["share"] = share
+    env.filters["times"] = times
+    env.filters["beijing_time"] = beijing_time
+    env.filters["date_zh"] = beijing_date
+    env.filters["yes_no"] = yes_no
+    env.filters["status"] = status_label
+    env.filters["quarter"] = quarter_label
+    env.filters["count"] = count
+    env.filters["codes"] = codes
+    env.filters["amounts"] = amounts
     # front-matter titles: the theme writes page titles into <title> and the nav unescaped
     env.filters["title_yaml"] = lambda v: Markup(json.dumps(str(escape(str(v))), ensure_ascii=False))
-    env.filters["pct"] = lambda v: "—" if v in ("", None) else f"{v}%"
     env.filters["num"] = lambda v: f"{v:g}" if isinstance(v, float) else str(v)
     env.filters["dash"] = lambda v: "—" if v in ("", None) else v
-    env.globals["quarter_label"] = lambda q: Quarter.parse(q).label
+    env.globals["quarter_label"] = quarter_label
+    env.globals["rule_value"] = rule_value
+    env.globals["hospital_levels"] = HOSPITAL_LEVEL_LABELS
     return env
 
 
+# formatting for readers: the public CSVs keep machine values; pages say them in plain Chinese ------
+
+DASH = "—"
+# status codes of the public files and of publishing, as the pages say them
+STATUS_LABELS = {"published": "已公布", "revised": "已更正", "unchanged": "未改动", "withdrawn": "已撤回",
+                 "held": "暂缓拨付", **PAID_STATUS}
+HOSPITAL_LEVEL_LABELS = {"township": "乡镇卫生院", "county": "县级医院", "city": "市级及以上医院"}
+
+
+def _empty(value) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+
+
+def _decimal(value) -> Decimal | None:
+    """A number written in a public cell, or None for an empty or suppressed one ("<5", "x")."""
+    if _empty(value):
+        return None
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
 def money(value) -> str:
-    """12345.6 -> 12,345.60; empty stays a dash."""
-    if value in ("", None):
-        return "—"
-    return f"{Decimal(str(value)):,.2f}"
+    """12345.6 -> 12,345.60 (in a table whose header says 元); empty stays a dash."""
+    number = _decimal(value)
+    return DASH if number is None else f"{number:,.2f}"
+
+
+def yuan(value) -> str:
+    """16759.58 -> 16,759.58 元."""
+    number = _decimal(value)
+    return DASH if number is None else f"{number:,.2f} 元"
+
+
+def yuan_change(value) -> str:
+    """A signed difference of money in words: 多 16,759.58 元, 少 130.00 元, 持平."""
+    number = _decimal(value)
+    if number is None:
+        return DASH
+    if number == 0:
+        return "持平"
+    return f"{'多' if number > 0 else '少'} {abs(number):,.2f} 元"
+
+
+def points_change(value) -> str:
+    """A difference of percentages: 上升 1.2 个百分点, 下降 0.5 个百分点, 持平."""
+    number = _decimal(value)
+    if number is None:
+        return DASH
+    if number.quantize(Decimal("0.1")) == 0:
+        return "持平"
+    return f"{'上升' if number > 0 else '下降'} {_one_place(abs(number))} 个百分点"
+
+
+def _one_place(number: Decimal) -> str:
+    """At most one decimal place, as people write a percentage: 86.5, 100, 0.3."""
+    text = f"{number.quantize(Decimal('0.1'), rounding='ROUND_HALF_UP'):f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def percent(value) -> str:
+    """A rate already in percent (86.50) -> 86.5%, always one decimal place (85.0%, so that a
+    column or a range reads evenly); a withheld or empty one is a dash."""
+    number = _decimal(value)
+    return DASH if number is None else f"{number.quantize(Decimal('0.1'), rounding='ROUND_HALF_UP'):f}%"
+
+
+def share(value) -> str:
+    """A fraction (0.6, a weight or a payout ratio) -> 60%."""
+    number = _decimal(value)
+    return DASH if number is None else f"{_one_place(number * 100)}%"
+
+
+def times(value) -> str:
+    """A ratio (1.7294) -> 1.73 倍."""
+    number = _decimal(value)
+    return DASH if number is None else f"{number.quantize(Decimal('0.01'), rounding='ROUND_HALF_UP'):f} 倍"
+
+
+def count(value) -> str:
+    """A count, with thousands separators (12,345); a suppressed one ("<5", "x") as written."""
+    number = _decimal(value)
+    if number is None:
+        return DASH if _empty(value) else str(value)
+    return f"{int(number):,}" if number == number.to_integral_value() else f"{number:,f}"
+
+
+def beijing_time(value) -> str:
+    """2026-11-24T00:13:34+08:00 -> 2026年11月24日 00:13 (Beijing time, whatever the offset)."""
+    if _empty(value):
+        return DASH
+    moment = datetime.fromisoformat(str(value))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(LOCAL)
+    return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
+
+
+def beijing_date(value) -> str:
+    """2026-05-31 -> 2026年5月31日."""
+    if _empty(value):
+        return DASH
+    day = date.fromisoformat(str(value)[:10])
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def yes_no(value) -> str:
+    """True/False (as a public cell writes them) -> 是/否; empty (withheld) is a dash."""
+    text = str(value).strip().lower() if not _empty(value) else ""
+    return {"true": "是", "false": "否"}.get(text, DASH)
+
+
+def status_label(value) -> str:
+    return DASH if _empty(value) else STATUS_LABELS.get(str(value), str(value))
+
+
+# what a public file writes as a machine value (a status, True/False, a rule's name, a quarter's
+# code): where a page must name one (the 数据字典), it is shown as code, never as a word
+_MACHINE_VALUE = re.compile(r"\b(?:published|held|True|False|ALL|\d{4}Q[1-4]|"
+                            + "|".join(sorted(Rules.model_fields, key=len, reverse=True)) + r")\b")
+
+
+def codes(value) -> Markup:
+    """Text with its machine values shown as code: escaped like every value, then <code>."""
+    text, out, at = str(value), [], 0
+    for match in _MACHINE_VALUE.finditer(text):
+        out += [md_escape(text[at:match.start()]), f"<code>{md_escape(match.group(0))}</code>"]
+        at = match.end()
+    out.append(md_escape(text[at:]))
+    return Markup("".join(str(piece) for piece in out))
+
+
+_AMOUNT = re.compile(r"(?<![\d,.])\d{4,}\.\d{2}(?![\d.])")
+
+
+def amounts(value) -> str:
+    """A sentence the program wrote with amounts in it (已拨付 190970.96 元…, a revision's
+    changes): every amount with thousands separators."""
+    return _AMOUNT.sub(lambda m: f"{Decimal(m.group(0)):,.2f}", str(value))
+
+
+def quarter_label(quarter) -> str:
+    """2026Q2 -> 2026年第二季度: the one way a quarter is named on the site (Quarter.label)."""
+    return Quarter.parse(str(quarter)).label
 
 
 def slug(provider_id: str) -> str:
@@ -323,11 +487,11 @@ def changes_since(now: dict, before: dict | None) -> list[str]:
     return lines
 
 
-def _delta(now: str, before: str) -> str:
-    if now in ("", None) or before in ("", None):
+def _delta(now: str, before: str) -> Decimal | str:
+    """now - before, or "" when either is missing (formatted where the page is written)."""
+    if _decimal(now) is None or _decimal(before) is None:
         return ""
-    difference = Decimal(now) - Decimal(before)
-    return f"{difference:+.2f}"
+    return Decimal(str(now)) - Decimal(str(before))
 
 
 class Renderer:
@@ -471,7 +635,8 @@ class Renderer:
         corrections.sort(key=lambda c: c["at"], reverse=True)
         self.write("corrections.md", "corrections.md.j2", corrections=corrections)
         self.write("downloads.md", "downloads.md.j2", regions=regions, tables=PUBLIC_TABLES,
-                   files=download_files)
+                   files=download_files, combined=combined_files(self.root), index=INDEX)
+        self.write("dictionary.md", "dictionary.md.j2", tables=dictionary())
         self.write("supervision.md", "supervision.md.j2", regions=[
             {"region": region, "quarters": [
                 {"published": published, "period": published.objection_period,
@@ -502,19 +667,40 @@ class Renderer:
         return pages
 
 
+FILE_TITLES = {"ocds": "合同与拨付(OCDS 发布包)", "datapackage": "数据包说明(Frictionless)",
+               "manifest": "公布清单(哈希、规则指纹、版本)"}
+
+
 def download_files(quarter_dir: Path) -> list[dict]:
-    """The downloadable files of a published version, with size and sha256."""
+    """The downloadable files of a published version, with size and sha256: each table's CSV
+    (its sha256 from the manifest) and, beside it, its .xlsx; then the packages and manifest."""
     manifest = read_manifest(quarter_dir)
     out = []
-    for name in [*(f"{n}.csv" for n in PUBLIC_TABLES), "ocds.json", "datapackage.json", MANIFEST]:
+    names = [*(f"{n}.{suffix}" for n in PUBLIC_TABLES for suffix in ("csv", "xlsx")),
+             "ocds.json", "datapackage.json", MANIFEST]
+    for name in names:
         path = Path(quarter_dir) / name
         if path.is_file():
-            stem = name.rsplit(".", 1)[0]
-            title = (PUBLIC_TABLES[stem]["title"] if stem in PUBLIC_TABLES else
-                     {"ocds": "合同与拨付(OCDS 发布包)", "datapackage": "数据包说明(Frictionless)",
-                      "manifest": "公布清单(哈希、规则指纹、版本)"}[stem])
-            out.append({"name": name, "title": title, "bytes": path.stat().st_size,
-                        "sha256": manifest["outputs"].get(name, "") if manifest else ""})
+            stem, suffix = name.rsplit(".", 1)
+            title = PUBLIC_TABLES[stem]["title"] if stem in PUBLIC_TABLES else FILE_TITLES[stem]
+            if suffix == "xlsx":
+                title += "(Excel,中文表头)"
+            digest = (manifest or {}).get("outputs", {}).get(name) or hashlib.sha256(path.read_bytes()).hexdigest()
+            out.append({"name": name, "title": title, "bytes": path.stat().st_size, "sha256": digest})
+    return out
+
+
+def combined_files(root: Path) -> list[dict]:
+    """The combined downloads (`all/`) and the index, with size and sha256."""
+    root = Path(root)
+    out = []
+    for name in [*(f"{n}.{suffix}" for n in PUBLIC_TABLES for suffix in ("csv", "xlsx")), COMBINED_PACKAGE]:
+        path = root / COMBINED / name
+        if path.is_file():
+            stem, suffix = name.rsplit(".", 1)
+            title = (PUBLIC_TABLES[stem]["title"] if stem in PUBLIC_TABLES else "合并数据包说明(Frictionless)")
+            out.append({"name": f"{COMBINED}/{name}", "table": stem, "suffix": suffix, "title": title,
+                        "bytes": path.stat().st_size, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()})
     return out
 
 
@@ -557,24 +743,80 @@ def _by_category(catalog: pd.DataFrame) -> list[tuple[str, list[dict]]]:
     return [(category, _records(items)) for category, items in catalog.groupby("category", sort=False)]
 
 
+def dictionary() -> list[dict]:
+    """Every public table and column, for the 数据字典 page: the Chinese name, unit and meaning
+    (public.PUBLIC_TABLES and its glossary, the same the .xlsx headers use)."""
+    return [{"name": name, "title": spec["title"], "summary": spec["summary"],
+             "columns": [{"name": column, "title": column_title(name, column), "kind": kind,
+                          "unit": column_unit(name, column), "meaning": column_meaning(name, column),
+                          # a meaning declared for this table's column replaces the package's note
+                          "note": "" if (name, column) in MEANINGS else text}
+                         for column, (title, kind, text) in spec["columns"].items()]}
+            for name, spec in PUBLIC_TABLES.items()]
+
+
 def rule_rows(rules: Rules) -> list[dict]:
-    """Every rule with its value and whether the region set it (differs from the default)."""
+    """Every rule with its Chinese name, its value and default in words, its one-line
+    explanation (METHODOLOGY.md's table, as the method page's text) and whether the region set it
+    (differs from the default)."""
     used = rules.model_dump(mode="json")
     default = Rules().model_dump(mode="json")
     texts = rule_texts()
     return [{"name": name, "title": texts[name].title, "explanation": texts[name].explanation,
-             "value": _rule_text(value), "default": _rule_text(default.get(name)),
+             "value": rule_value(name, value), "default": rule_value(name, default.get(name)),
              "overridden": value != default.get(name)} for name, value in used.items()]
 
 
-def _rule_text(value) -> str:
+def _number(value) -> str:
+    """A rule's number as people write it: 8, 1.5, 2,000 (no trailing zeros)."""
+    number = Decimal(str(value))
+    if number == number.to_integral_value():
+        return f"{number.to_integral_value():,f}"
+    return f"{number.normalize():,f}"
+
+
+def _listed(items) -> str:
+    return "、".join(items)
+
+
+# each rule's value in words, by its name in METHODOLOGY.md (a rule missing here fails the tests)
+_RULE_WORDS = {
+    "visits_per_month": lambda v: _listed(f"{category} 每月 {visits} 次" for category, visits in v.items()),
+    "hours_per_day": lambda v: f"每天 {_number(v)} 小时",
+    "max_hours_per_record": lambda v: f"{_number(v)} 小时",
+    "standard_visit_hours": lambda v: f"{_number(v)} 小时",
+    "long_visit_hours": lambda v: f"{_number(v)} 小时",
+    "max_escort_days_per_record": lambda v: f"{_number(v)} 天",
+    "quality_weights": lambda v: _listed(f"{label} {share(v[key])}" for key, label in
+                                         (("satisfaction", "满意度"), ("inspections", "抽查"),
+                                          ("complaints", "投诉办结"))),
+    "satisfied_at_least": lambda v: f"{_number(v)} 分及以上",
+    "complaint_response_hours": lambda v: f"{_number(v)} 小时",
+    "weights": lambda v: _listed(f"{label} {share(v[key])}" for key, label in
+                                 (("hours", "服务时长"), ("volume", "服务数量"), ("quality", "服务质量"))),
+    "points_per_falsified": lambda v: f"{_number(v)} 分",
+    "points_per_substantiated_complaint": lambda v: f"{_number(v)} 分",
+    "max_point_deduction": lambda v: f"{_number(v)} 分",
+    "grade_bands": lambda v: _listed(f"{grade} ≥ {_number(edge)} 分" for grade, edge in v.items()),
+    "falsified_grade_cap": lambda v: str(v),
+    "bootstrap_resamples": lambda v: f"{_number(v)} 次",
+    "bootstrap_seed": lambda v: str(v),  # an identifier, not an amount: no separators
+    "payout_ratios": lambda v: _listed(f"{grade} {share(ratio)}" for grade, ratio in v.items()),
+    "escort_rates": lambda v: _listed(f"{HOSPITAL_LEVEL_LABELS.get(level, level)} {_number(rate)} 元/人·天"
+                                      for level, rate in v.items()),
+    "care_tier_rates": lambda v: _listed(f"{level} {_number(rate)} 元/人·月" for level, rate in v.items()),
+    "min_surveys": lambda v: f"{_number(v)} 份",
+    "per_capita_standard": lambda v: f"{_number(v)} 元/人·年",
+    "objection_days": lambda v: f"{_number(v)} 个工作日",
+    "suppress_below": lambda v: f"{_number(v)} 人",
+}
+
+
+def rule_value(name: str, value) -> str:
+    """A rule's value in words (特困 每月 3 次、…; 满意度 60%、…; 72 小时; 2,000 元/人·年)."""
     if value is None:
-        return "未设定"
-    if isinstance(value, dict):
-        return ";".join(f"{k} {_rule_text(v)}" for k, v in value.items())
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:g}"
-    return str(value)
+        return "未设定(不发放)" if name in ("escort_rates", "care_tier_rates") else "未设定"
+    return _RULE_WORDS[name](value)
 
 
 def render_pages(root: Path, regions: set[str] | None = None) -> None:
@@ -591,6 +833,7 @@ def render_pages(root: Path, regions: set[str] | None = None) -> None:
     for region in everything:
         if region.name in names:
             renderer.region(region)
+    write_downloads(root, names)  # before the site's pages: the downloads page lists them
     renderer.site(everything)
 
 

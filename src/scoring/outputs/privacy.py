@@ -9,7 +9,7 @@ too (secondary suppression, shown as "x"), repeatedly, until every equation hide
 least two.
 
 The scan reads every generated text file of the built site (HTML, JSON, CSV, the search index, our
-own scripts) and reports each roster name, village, complaint text, beneficiary or worker id, any
+own scripts) and the cells of every workbook (.xlsx), and reports each roster name, village, complaint text, beneficiary or worker id, any
 valid 居民身份证号 and any mobile or landline phone number, with file and line.
 """
 
@@ -101,7 +101,7 @@ ID_NUMBER = re.compile(r"(?<![0-9A-Za-z.])\d{17}[\dXx](?![0-9A-Za-z]|\.\d)")
 PHONE = re.compile(
     r"(?<![0-9A-Za-z.])(?:(?:\+?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|0\d{2,3}-\d{7,8})"
     r"(?![0-9A-Za-z]|\.\d)")
-SCANNED_SUFFIXES = {".html", ".htm", ".json", ".csv", ".js", ".txt", ".xml", ".md", ".svg"}
+SCANNED_SUFFIXES = {".html", ".htm", ".json", ".csv", ".js", ".txt", ".xml", ".md", ".svg", ".xlsx"}
 # Files that come from the theme or from plotly, never from data.
 VENDOR = re.compile(r"(^|/)(assets/javascripts/(bundle\.[^/]*|lunr/.*|workers/.*|plotly[-a-z]*\.min\.js|plotly-basic-LICENSE\.txt)"
                     r"|assets/stylesheets/.*)$")
@@ -269,10 +269,30 @@ def scanned_files(root: Path) -> list[Path]:
                   and not VENDOR.search(p.relative_to(root).as_posix()))
 
 
+def xlsx_text(path: Path) -> str:
+    """Every cell of every sheet of a workbook, one line per row (the line of a finding is the
+    sheet's row), cells separated by tabs: an .xlsx is a zip of XML, so it is read by its cells."""
+    import openpyxl  # third-party, and only for a workbook: most scans never open one
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        lines = []
+        for sheet in book.worksheets:
+            lines += ["\t".join("" if v is None else str(v) for v in row)
+                      for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+    return "\n".join(lines)
+
+
 def scan_tree(root: Path, roster: Roster) -> list[Finding]:
-    """Every personal value found in the text files under `root` (paths relative to it)."""
+    """Every personal value found in the text files and workbooks under `root` (paths relative
+    to it)."""
     findings = []
     for path in scanned_files(root):
-        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix.lower() == ".xlsx":
+            text = xlsx_text(path)
+        else:
+            text = path.read_text(encoding="utf-8", errors="replace")
         findings += scan_text(text, roster, path.relative_to(root).as_posix())
     return findings

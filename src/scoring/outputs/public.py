@@ -2,8 +2,9 @@
 
 Pure: result tables in, public tables out. No personal column survives; small counts are shown
 as "<5" and protected by secondary suppression (`privacy`). Each public table is declared once in
-`PUBLIC_TABLES` (its columns, Chinese titles, Frictionless types and descriptions): the CSV files,
-the Frictionless data package, the finance workbook's headers and the pages all read it.
+`PUBLIC_TABLES` (its columns, Chinese titles, Frictionless types and descriptions, and a one-line
+summary for the downloads page): the CSV files, the Frictionless data package, the .xlsx headers,
+the 数据字典 page, the finance workbook's headers and the pages all read it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ ALL_LABEL = "全部机构合计"
 PUBLIC_TABLES: dict[str, dict] = {
     "scores": {
         "title": "综合得分与等级",
+        "summary": "各机构的三项得分、扣分、综合得分与等级",
         "columns": {
             "provider_id": ("机构编号", "string", ""),
             "provider_name": ("服务机构", "string", ""),
@@ -48,6 +50,7 @@ PUBLIC_TABLES: dict[str, dict] = {
     },
     "satisfaction": {
         "title": "满意度测评",
+        "summary": "各机构回访人数、满意率与评分分布",
         "columns": {
             "provider_id": ("机构编号", "string", "ALL 为全部机构合计"),
             "provider_name": ("服务机构", "string", ""),
@@ -63,6 +66,7 @@ PUBLIC_TABLES: dict[str, dict] = {
     },
     "complaints": {
         "title": "投诉受理与办结",
+        "summary": "各机构受理投诉、按时办结与属实投诉",
         "columns": {
             "provider_id": ("机构编号", "string", "ALL 为全部机构合计"),
             "provider_name": ("服务机构", "string", ""),
@@ -74,6 +78,7 @@ PUBLIC_TABLES: dict[str, dict] = {
     },
     "payments": {
         "title": "资金拨付",
+        "summary": "各机构应付、拨付比例、计划拨付与暂扣",
         "columns": {
             "provider_id": ("机构编号", "string", ""),
             "provider_name": ("服务机构", "string", ""),
@@ -94,6 +99,7 @@ PUBLIC_TABLES: dict[str, dict] = {
     },
     "paid": {
         "title": "计划拨付与实际拨付",
+        "summary": "各合同计划拨付与财务实际拨付",
         "columns": {
             "provider_id": ("机构编号", "string", ""),
             "provider_name": ("服务机构", "string", ""),
@@ -109,6 +115,7 @@ PUBLIC_TABLES: dict[str, dict] = {
     },
     "spending": {
         "title": "人均支出",
+        "summary": "本季度支出、人均年化支出与标准",
         "columns": {
             "spend": ("本季度支出(元)", "number", "拨付与补贴之和"),
             "avg_beneficiaries": ("平均服务对象人数", "number", ""),
@@ -124,6 +131,7 @@ PUBLIC_TABLES: dict[str, dict] = {
     },
     "contracts": {
         "title": "服务合同",
+        "summary": "服务合同的期限、金额与服务人数",
         "columns": {
             "provider_id": ("机构编号", "string", ""),
             "provider_name": ("服务机构", "string", ""),
@@ -151,6 +159,7 @@ PUBLIC_TABLES: dict[str, dict] = {
     },
     "catalog": {
         "title": "服务项目清单",
+        "summary": "服务项目、计量单位与指导价",
         "columns": {
             "item_code": ("项目编码", "string", ""),
             "category": ("服务类别", "string", ""),
@@ -161,6 +170,119 @@ PUBLIC_TABLES: dict[str, dict] = {
         },
     },
 }
+# For readers (the 数据字典 page, the .xlsx files): each public column's unit and meaning in plain
+# words, beside PUBLIC_TABLES (whose titles are the Chinese column names everywhere). Kept apart from
+# its descriptions, which the published data packages carry byte for byte: a new wording here never
+# changes a published file. Keyed by column; (table, column) where a name means another thing.
+UNITS: dict[str, str] = {
+    "hours_delivered": "小时", "hours_required": "小时", "hours_score": "分", "volume_score": "分",
+    "quality_score": "分", "satisfaction_component": "分", "inspection_component": "分",
+    "complaint_component": "分", "point_deduction": "分", "score_raw": "分", "score": "分",
+    "score_ci_low": "分", "score_ci_high": "分", "surveys": "人", "satisfied": "人",
+    **{f"n{i}": "人" for i in range(1, 6)}, "rate": "%", "ci_low": "%", "ci_high": "%",
+    "received": "件", "responded_in_time": "件", "substantiated": "件", "share_in_time": "%",
+    "amount_due": "元", "payout_ratio": "比例(0–1)", "monetary_deduction": "元", "release": "元",
+    "withheld": "元", "escort_subsidy": "元", "care_allowance": "元", "total_to_pay": "元",
+    "planned": "元", "paid": "元", "difference": "元", "vouchers": "张", "last_paid_on": "日期",
+    "spend": "元", "avg_beneficiaries": "人", "per_capita_annual": "元/人·年",
+    "per_capita_standard": "元/人·年", "ratio_to_standard": "倍", "difference_to_standard": "元/人·年",
+    "spend_per_service": "元/次", "spend_per_hour": "元/小时", "completed_services": "次",
+    "contract_start": "日期", "contract_end": "日期", "contract_amount": "元",
+    "contracted_beneficiaries": "人", "guide_price": "元", "standard_minutes": "分钟",
+    "gradable": "是/否", "near_band_edge": "是/否", "small_sample": "是/否",
+}
+MEANINGS: dict[str, str] = {
+    "provider_id": "服务机构在本县的编号;ALL 为全部机构合计",
+    "provider_name": "承接服务的社会组织名称",
+    "hours_delivered": "本季度已完成服务记录的服务时长之和",
+    "hours_required": "应服务人月的应走访次数 × 每次走访标准时长",
+    "hours_score": "实际服务时长 ÷ 应服务时长 × 100,最高 100 分",
+    "volume_score": "走访次数达到要求的应服务人月所占比例 × 100",
+    "quality_score": "满意度、抽查、投诉办结三个分项的加权平均",
+    "satisfaction_component": "回访中满意的比例 × 100",
+    "inspection_component": "抽查合格的比例 × 100",
+    "complaint_component": "按时办结的投诉比例 × 100",
+    "point_deduction": "弄虚作假和属实投诉的扣分,合计有上限",
+    "score_raw": "三项得分按权重相加,扣分之前",
+    "score": "扣分后的综合得分,0–100 分",
+    "grade": "按综合得分定的等级",
+    "gradable": "本季度能否评级",
+    "reason": "暂不评级或暂缓拨付的原因",
+    "score_ci_low": "综合得分 95% 置信区间的下限",
+    "score_ci_high": "综合得分 95% 置信区间的上限",
+    "near_band_edge": "置信区间是否跨越等级分界线",
+    "surveys": "本季度回访的人数",
+    "satisfied": "回访中总体评价达到满意的人数",
+    "rate": "满意数 ÷ 回访数",
+    "ci_low": "满意率 Wilson 95% 区间的下限",
+    "ci_high": "满意率 Wilson 95% 区间的上限",
+    "small_sample": "回访数是否少于规则要求的最少回访数",
+    **{f"n{i}": f"回访中总体评价为 {i} 分的人数(5 分为非常满意)" for i in range(1, 6)},
+    "received": "热线受理的投诉工单数",
+    "responded_in_time": "在时限内反馈的投诉工单数",
+    "substantiated": "经核实属实的投诉工单数",
+    "share_in_time": "按时办结数 ÷ 受理数",
+    "contract_id": "政府购买服务合同的编号",
+    "amount_due": "合同金额按本季度内的合同天数折算",
+    "payout_ratio": "按等级确定的拨付比例",
+    "monetary_deduction": "抽查发现问题的扣款",
+    "release": "应付 × 拨付比例 − 抽查扣款,不少于 0",
+    "withheld": "应付减去拨付",
+    "escort_subsidy": "发给住院陪护人员的补贴(汇总)",
+    "care_allowance": "发给监护人的护理补贴(汇总)",
+    "total_to_pay": "拨付与各项补贴之和",
+    ("payments", "status"): "published 为按等级计划拨付;held 为暂缓拨付",
+    ("payments", "reason"): "暂缓拨付的原因",
+    "planned": "本季度计划拨付,即合计应付",
+    "paid": "财务登记的支付凭证金额之和",
+    "difference": "实际拨付减计划拨付;负数为少付",
+    "vouchers": "财务登记的支付凭证张数",
+    "last_paid_on": "最近一张支付凭证的日期",
+    ("paid", "status"): "计划拨付、已拨付、部分拨付、多拨付或暂缓拨付",
+    ("paid", "reason"): "实际拨付与计划不同的原因",
+    "spend": "本季度拨付与补贴之和",
+    "avg_beneficiaries": "本季度三个月在册服务对象人数的平均数",
+    "per_capita_annual": "本季度支出 × 4 ÷ 平均服务对象人数",
+    "per_capita_standard": "规则规定的人均支出标准",
+    "ratio_to_standard": "人均年化支出 ÷ 人均标准",
+    "difference_to_standard": "人均年化支出减人均标准",
+    "spend_per_service": "本季度支出 ÷ 完成服务次数",
+    "spend_per_hour": "本季度支出 ÷ 服务时长",
+    "completed_services": "本季度已完成的服务记录数",
+    ("spending", "hours_delivered"): "本季度全部机构的服务时长之和",
+    "contract_start": "合同开始的日期",
+    "contract_end": "合同结束的日期",
+    "contract_amount": "合同约定的总金额",
+    "contracted_beneficiaries": "合同约定服务的人数",
+    "credit_code": "服务机构的统一社会信用代码",
+    "item_code": "服务项目的编码",
+    "category": "服务项目所属的类别",
+    "name": "服务项目的名称",
+    "unit": "服务的计量单位(次、小时、天)",
+    "guide_price": "每个计量单位的指导价",
+    "standard_minutes": "一次服务的标准时长",
+    # the columns added to the combined downloads (disclosures/all/)
+    "region": "区县(网址中的文件夹名)",
+    "quarter": "季度:年份、字母 Q 和季度序号,第二季度写作 Q2",
+}
+COMBINED_COLUMNS = {"region": ("区县", "string", "区县的文件夹名,即公示网址中的区县部分"),
+                    "quarter": ("季度", "string", "年份、字母 Q 和季度序号,如 2026 年第二季度写作 2026Q2")}
+
+
+def column_title(table: str, column: str) -> str:
+    """A public column's Chinese name (the CSV header's label, the .xlsx header)."""
+    columns = {**COMBINED_COLUMNS, **PUBLIC_TABLES[table]["columns"]}
+    return columns[column][0]
+
+
+def column_unit(table: str, column: str) -> str:
+    return UNITS.get((table, column), UNITS.get(column, ""))  # type: ignore[call-overload]
+
+
+def column_meaning(table: str, column: str) -> str:
+    return MEANINGS.get((table, column)) or MEANINGS.get(column, "")  # type: ignore[call-overload]
+
+
 # The columns that may hold a marker instead of a count of people: SMALL ("<5" for the default
 # threshold: 1 to threshold - 1, primary suppression) and SECONDARY ("x": hidden so that a small
 # count cannot be worked out from the others). No other public column ever holds one.

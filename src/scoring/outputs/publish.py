@@ -33,6 +33,7 @@ import os
 import re
 import shutil
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -444,7 +445,7 @@ def describe_changes(old_dir: Path, new: dict[str, pd.DataFrame]) -> list[str]:
             before = old_pay.at[pid, column] if pid in old_pay.index else ""
             after = new_pay.at[pid, column]
             if before != after:
-                parts.append(f"{label} {before or '—'} → {after or '—'} 元")
+                parts.append(f"{label} {_yuan(before)} → {_yuan(after)}")
         if parts:
             lines.append(f"{name}:" + ";".join(parts))
     for name, table in new.items():
@@ -452,6 +453,11 @@ def describe_changes(old_dir: Path, new: dict[str, pd.DataFrame]) -> list[str]:
         if path.is_file() and path.read_bytes() != csv_bytes(table):
             lines.append(f"数据文件 {name}.csv 有改动")
     return lines
+
+
+def _yuan(amount: str) -> str:
+    """An amount as the revision notice says it: 16,759.58 元 (a dash when there is none)."""
+    return f"{Decimal(amount):,.2f} 元" if amount not in ("", None) else "—"
 
 
 def province_name(province_dir: Path) -> str:

@@ -94,10 +94,15 @@ class _Unchanged(Exception):
 
 
 def _same_pages(old: Path, new: Path) -> bool:
-    def pages(root: Path) -> dict[str, bytes]:
-        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.md")}
+    """Whether a re-rendered generation holds exactly the files of the current one (pages, the
+    workbooks, the combined downloads and the index are rendered; the rest is hard-linked)."""
+    def files(root: Path) -> dict[str, Path]:
+        return {p.relative_to(root).as_posix(): p for p in root.rglob("*") if p.is_file()}
 
-    return pages(old) == pages(new)
+    before, after = files(old), files(new)
+    return before.keys() == after.keys() and all(
+        before[name].samefile(after[name]) or before[name].read_bytes() == after[name].read_bytes()
+        for name in before)
 
 
 def site_url(config: Path) -> str | None:
