@@ -474,8 +474,9 @@ def test_the_index_lists_every_published_file_with_its_sha256(site):
     index = json.loads((root / "index.json").read_text(encoding="utf-8"))
     listed = {}
     for region in index["regions"]:
-        if "record" in region:
-            listed[region["record"]["url"]] = region["record"]
+        for key in ("record", "contact"):
+            if key in region:
+                listed[region[key]["url"]] = region[key]
         for quarter in region["quarters"]:
             for version in quarter.get("versions", []):
                 for entry in version["files"]:

@@ -26,6 +26,7 @@ import pandas as pd
 from scoring.files import json_bytes
 from scoring.inputs.months import Quarter
 from scoring.outputs.formats import (
+    CONTACT_FILE,
     RECORD_FILE,
     combined_datapackage,
     csv_bytes,
@@ -179,10 +180,11 @@ def publication_index(root: Path) -> dict:
             if manifest is not None or withdrawn.is_file():
                 quarters.append(entry)
         if quarters:
-            record = region_dir / RECORD_FILE
+            record, contact = region_dir / RECORD_FILE, region_dir / CONTACT_FILE
             regions.append({"region": region_dir.name, "name": name, "code": code,
                             "url": region_dir.name + "/",
                             **({"record": _file_entry(root, record)} if record.is_file() else {}),
+                            **({"contact": _file_entry(root, contact)} if contact.is_file() else {}),
                             "quarters": quarters})
     combined = root / COMBINED
     return {

@@ -145,6 +145,7 @@ PUBLIC_TABLES: dict[str, dict] = {
     },
     "objections": {
         "title": "异议处理",
+        "summary": "公示期内收到的异议与处理结果",
         "key": ["objection_id"],  # provider_id may be empty (an objection about the whole county)
         "columns": {
             "objection_id": ("异议编号", "string", ""),
@@ -190,9 +191,18 @@ UNITS: dict[str, str] = {
     "contract_start": "日期", "contract_end": "日期", "contract_amount": "元",
     "contracted_beneficiaries": "人", "guide_price": "元", "standard_minutes": "分钟",
     "gradable": "是/否", "near_band_edge": "是/否", "small_sample": "是/否",
+    "received_on": "日期", "decided_on": "日期", "revision": "版本号",
 }
 MEANINGS: dict[str, str] = {
     "provider_id": "服务机构在本县的编号;ALL 为全部机构合计",
+    ("objections", "provider_id"): "异议涉及的服务机构;不涉及具体机构时为空",
+    "objection_id": "民政局登记异议时给的编号",
+    "received_on": "民政局收到异议的日期",
+    "about": "异议针对的事项,如满意度、抽查扣款、拨付金额",
+    "summary": "异议内容的简要说明,不含异议人的姓名和联系方式",
+    "decision": "成立、部分成立、不成立,或处理中",
+    "decided_on": "答复异议人的日期;尚未答复时为空",
+    "revision": "异议成立后更正公布的版本号;没有导致更正时为空",
     "provider_name": "承接服务的社会组织名称",
     "hours_delivered": "本季度已完成服务记录的服务时长之和",
     "hours_required": "应服务人月的应走访次数 × 每次走访标准时长",
