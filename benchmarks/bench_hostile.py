@@ -89,19 +89,20 @@ def yaml_bomb(region: Path) -> str:
     return "a 10-level YAML alias bomb in region.yaml"
 
 
-def escort_units(region: Path) -> str:
+def _first_escort_claims(region: Path, days: str) -> None:
     path = region / Q / "services.csv"
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    table.loc[table.index[table["item_code"] == "JK05"][0], "units"] = "999999999999999"
+    table.loc[table.index[table["item_code"] == "JK05"][0], "units"] = days
     table.to_csv(path, index=False)
+
+
+def escort_units(region: Path) -> str:
+    _first_escort_claims(region, "999999999999999")
     return "an escort row of 999,999,999,999,999 days"
 
 
 def escort_days_beyond_dates(region: Path) -> str:
-    path = region / Q / "services.csv"
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    table.loc[table.index[table["item_code"] == "JK05"][0], "units"] = "300"
-    table.to_csv(path, index=False)
+    _first_escort_claims(region, "300")
     return "300 escort days on a 24-hour row"
 
 
