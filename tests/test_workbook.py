@@ -47,13 +47,14 @@ def money(value) -> Decimal:
 
 
 def test_file_names_carry_region_quarter_and_status(scheduled):
-    assert scheduled["xlsx"].name == "会宁县_2026年第二季度_资金拨付计划_初步.xlsx"
-    assert scheduled["csv"].name == "会宁县_2026年第二季度_资金拨付计划_初步.csv"
+    assert scheduled["xlsx"].name == "会宁县_2026年第二季度_资金拨付计划_第1版_初步.xlsx"
+    assert scheduled["csv"].name == "会宁县_2026年第二季度_资金拨付计划_第1版_初步.csv"
 
 
 def test_every_figure_matches_payments_csv(scheduled):
     payments = read_result(scheduled["results"], "payments")
-    sheet = openpyxl.load_workbook(scheduled["xlsx"])["付款计划"]
+    book = openpyxl.load_workbook(scheduled["xlsx"])
+    sheet = openpyxl.load_workbook(scheduled["xlsx"], data_only=True)["付款计划"]  # cached values
     header = [c.value for c in sheet[3]]
     assert header == [label for _, label, _ in SCHEDULE]
     for offset, expected in enumerate(payments.itertuples(index=False)):
@@ -66,18 +67,30 @@ def test_every_figure_matches_payments_csv(scheduled):
         assert cells["等级"] == expected.grade
     totals_row = 4 + len(payments)
     assert sheet.cell(totals_row, 1).value == "合计"
+    sheet = book["付款计划"]
     assert sheet.cell(totals_row, 8).value == f"=SUM(H4:H{totals_row - 1})"
+    # the subsidies come from their detail sheets, 合计应付 adds them up
+    assert sheet.cell(4, 10).value.startswith("=陪护补贴明细!E")
+    assert sheet.cell(4, 11).value.startswith("=护理补贴明细!E")
+    assert sheet.cell(4, 12).value == "=ROUND(N(H4)+N(J4)+N(K4),2)"
     assert sheet.freeze_panes == "B4"
+    assert sheet.print_title_rows == "$3:$3"
     assert sheet.page_setup.orientation == "landscape"
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
-    assert "初步" in sheet.oddHeader.right.text
-    assert "输入指纹" in sheet.oddFooter.right.text
+    assert "初步" in sheet.oddHeader.right.text and "第 1 版" in sheet.oddHeader.center.text
+    assert "会宁县" in sheet.oddHeader.left.text
+    assert "北京时间" in sheet.oddFooter.left.text and "&P" in sheet.oddFooter.center.text
+    assert "&N" in sheet.oddFooter.center.text and "输入指纹" in sheet.oddFooter.right.text
+    # columns as wide as their content: a contract number (16 narrow characters) and a name of
+    # 12 Chinese characters (24 units) fit whole
+    assert sheet.column_dimensions["B"].width >= 16 and sheet.column_dimensions["A"].width >= 24
     assert sheet.cell(4, 3).number_format == "#,##0.00"
 
 
 def test_status_is_on_every_sheet_and_held_providers_say_why(scheduled):
     book = openpyxl.load_workbook(scheduled["xlsx"])
-    assert book.sheetnames == ["付款计划", "扣减明细", "实际拨付", "规则"]
+    assert book.sheetnames == ["付款计划", "陪护补贴明细", "护理补贴明细", "收款信息", "扣减明细", "实际拨付",
+                               "合同台账", "补贴对象名单(内部)", "说明"]
     for sheet in book.worksheets:
         assert "状态:初步" in sheet["A1"].value
     payments = read_result(scheduled["results"], "payments")
@@ -90,18 +103,32 @@ def test_deductions_sheet_lists_findings_without_personal_data(scheduled):
     sheet = openpyxl.load_workbook(scheduled["xlsx"])["扣减明细"]
     findings = pd.read_csv(scheduled["results"] / "trace" / "inspections.csv", dtype=str)
     flagged = findings[(findings["result"] != "pass") | (findings["deduction_yuan"].astype(float) > 0)]
-    rows = [r for r in sheet.iter_rows(min_row=4, values_only=True) if r[0] and r[0] != "合计"]
+    rows = [r for r in sheet.iter_rows(min_row=4, values_only=True) if r[0] and r[0] != "合计" and r[1]]
     assert sorted(r[0] for r in rows) == sorted(flagged["inspection_id"])
-    assert money(sum(Decimal(str(r[5])) for r in rows)) == money(sum(Decimal(v) for v in flagged["deduction_yuan"]))
+    assert money(sum(Decimal(str(r[6])) for r in rows)) == money(sum(Decimal(v) for v in flagged["deduction_yuan"]))
+    # each row says which month's service it concerns and when it was inspected
+    hours = pd.read_csv(scheduled["results"] / "trace" / "record_hours.csv", dtype=str)
+    month_of = dict(zip(hours["record_id"], hours["month"]))
+    for row in rows:
+        record = flagged.set_index("inspection_id").loc[row[0], "record_id"]
+        month = month_of[record]
+        assert row[1] == f"{int(month[:4])}年{int(month[5:])}月"
+        assert row[8].startswith(f"{int(month[5:])}月的服务,") and f"{int(row[2][8:])}日抽查" in row[8]
     text = json.dumps([list(map(str, r)) for r in sheet.iter_rows(values_only=True)], ensure_ascii=False)
     beneficiaries = pd.read_csv(scheduled["region"] / "beneficiaries.csv", dtype=str)
     assert not any(name in text for name in beneficiaries["name"])
 
 
-def test_rules_sheet_shows_the_rules_used(scheduled):
-    rows = dict(r[:2] for r in openpyxl.load_workbook(scheduled["xlsx"])["规则"].iter_rows(min_row=4, values_only=True) if r[1])
-    assert rows["escort_rates"] == "township 100;county 150;city 200"
-    assert rows["min_surveys"] == "30"
+def test_notes_sheet_explains_each_number_and_shows_the_rules_used(scheduled):
+    from scoring.inputs.methodology import rule_texts
+
+    rows = list(openpyxl.load_workbook(scheduled["xlsx"])["说明"].iter_rows(min_row=4, values_only=True))
+    rules = {r[3]: r for r in rows if r[3]}
+    assert rules["escort_rates"][1] == "township 100;county 150;city 200"
+    assert rules["min_surveys"][1] == "30"
+    assert rules["min_surveys"][0] == rule_texts()["min_surveys"].title  # its Chinese name
+    items = {r[0] for r in rows}
+    assert {"应付金额", "拨付金额", "陪护补贴", "护理补贴", "合计应付", "版本与状态"} <= items
 
 
 def test_formula_text_stays_inert(scheduled):
@@ -187,9 +214,9 @@ def test_status_becomes_published_once_the_quarter_is_published(scheduled, tmp_p
     helpers.publish(scheduled["region"], build, site, str(Q))
     out = tmp_path / "payments"
     preliminary = helpers.schedule(scheduled["region"], build, out, tmp_path / "elsewhere", str(Q))
-    assert preliminary[0].name.endswith("_初步.xlsx")
+    assert preliminary[0].name.endswith("_第1版_初步.xlsx")
     paths = helpers.schedule(scheduled["region"], build, out, site, str(Q))
-    assert paths[0].name == "会宁县_2026年第二季度_资金拨付计划_已公布.xlsx"
+    assert paths[0].name == "会宁县_2026年第二季度_资金拨付计划_第1版_已公布.xlsx"
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths), "no preliminary copy lingers"
     book = openpyxl.load_workbook(paths[0])
     assert all("状态:已公布" in sheet["A1"].value for sheet in book.worksheets)
@@ -202,7 +229,8 @@ def test_paid_sheet_sets_what_finance_paid_against_the_plan(tmp_path):
     region = ROOT / "data" / "huining"
     results = helpers.score(region, build, "2026Q1")
     xlsx, _ = helpers.schedule(region, build, build / "payments", tmp_path / "site", "2026Q1")
-    sheet = openpyxl.load_workbook(xlsx)["实际拨付"]
+    book = openpyxl.load_workbook(xlsx)
+    sheet = book["实际拨付"]
     paid = read_result(results, "paid")
     vouchers = pd.read_csv(region / "2026Q1" / "paid.csv", dtype=str)
     for offset, expected in enumerate(paid.itertuples(index=False)):
@@ -232,8 +260,8 @@ def test_a_region_name_is_never_a_path(tmp_path):
     build = tmp_path / "build"
     helpers.score(region, build, str(Q))
     paths = helpers.schedule(region, build, build / "payments", tmp_path / "site", str(Q))
-    assert [p.name for p in paths] == ["区县620422_2026年第二季度_资金拨付计划_初步.xlsx",
-                                       "区县620422_2026年第二季度_资金拨付计划_初步.csv"]
+    assert [p.name for p in paths] == ["区县620422_2026年第二季度_资金拨付计划_第1版_初步.xlsx",
+                                       "区县620422_2026年第二季度_资金拨付计划_第1版_初步.csv"]
     assert all(p.parent == build / "payments" for p in paths)
     assert [p.name for p in outside.iterdir()] == ["_2026年第二季度_资金拨付计划_keep.txt"]
     book = openpyxl.load_workbook(paths[0])
