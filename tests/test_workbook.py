@@ -150,40 +150,171 @@ def test_csv_has_bom_and_totals(scheduled):
     assert Decimal(rows[-1][release]) == sum(Decimal(v) for v in payments["release"])
 
 
-def libreoffice_csv(xlsx: Path, out_dir: Path) -> list[list[str]]:
-    """Open the workbook in LibreOffice with recalculation forced, and export the first sheet."""
+def soffice(files: list[Path], target: str, out_dir: Path) -> None:
+    """Convert `files` with LibreOffice in one run, every formula recalculated on load (a fresh
+    profile saying so), into `out_dir`."""
     profile = out_dir / "profile"
     settings = profile / "user" / "registrymodifications.xcu"
-    settings.parent.mkdir(parents=True)
+    settings.parent.mkdir(parents=True, exist_ok=True)
     settings.write_text(
         '<?xml version="1.0" encoding="UTF-8"?>\n<oor:items xmlns:oor="http://openoffice.org/2001/registry" '
         'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
         '<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" '
         'oor:op="fuse"><value>0</value></prop></item>\n</oor:items>\n', encoding="utf-8")
-    subprocess.run(
-        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
-         "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false", "--outdir", str(out_dir), str(xlsx)],
-        check=True, capture_output=True, timeout=300)
-    with open(out_dir / (xlsx.stem + ".csv"), encoding="utf-8", newline="") as handle:
-        return list(csv.reader(handle))
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", target,
+                    "--outdir", str(out_dir), *map(str, files)], check=True, capture_output=True, timeout=300)
+
+
+needs_office = pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+                                  reason="LibreOffice (soffice) and poppler-utils (pdftotext) are not installed")
+
+
+@pytest.fixture(scope="module")
+def revision(tmp_path_factory):
+    """huining 2026Q2 published (第 1 版), then one deduction raised by 130 yuan, re-scored,
+    scheduled before and after `publish --revise`."""
+    work = tmp_path_factory.mktemp("revision")
+    region, build, site, out = work / "data" / "huining", work / "build", work / "site", work / "payments"
+    shutil.copytree(ROOT / "data" / "huining", region)
+    helpers.score(region, build, str(Q))
+    helpers.publish(region, build, site, str(Q))
+    first = helpers.schedule(region, build, out, site, str(Q))
+    before = {p.name: p.read_bytes() for p in first}
+    # the second provider's first deduction grows by 130 yuan: its release falls by 130
+    path = region / str(Q) / "inspections.csv"
+    inspections = pd.read_csv(path, dtype=str, keep_default_na=False)
+    payments = read_result(helpers.workspace(build).results("huining", str(Q)), "payments")
+    provider = payments.iloc[1]["provider_id"]
+    findings = pd.read_csv(helpers.workspace(build).results("huining", str(Q)) / "trace" / "inspections.csv", dtype=str)
+    inspection = findings[(findings["provider_id"] == provider) & (findings["result"] != "pass")].iloc[0]["inspection_id"]
+    row = inspections.index[inspections["inspection_id"] == inspection][0]
+    inspections.loc[row, "deduction_yuan"] = f"{Decimal(inspections.loc[row, 'deduction_yuan']) + 130:.2f}"
+    inspections.to_csv(path, index=False, lineterminator="\n")
+    helpers.score(region, build, str(Q))
+    draft = helpers.schedule(region, build, out, site, str(Q))
+    draft_names = sorted(p.name for p in out.iterdir())
+    helpers.publish(region, build, site, str(Q), revise=True, reason="抽查扣款更正")
+    second = helpers.schedule(region, build, out, site, str(Q))
+    return {"work": work, "region": region, "site": site, "out": out, "first": first, "before": before,
+            "draft": draft, "draft_names": draft_names, "second": second, "provider": provider,
+            "results": helpers.workspace(build).results("huining", str(Q))}
+
+
+def test_a_revision_keeps_version_1_and_shows_the_claw_back(revision):
+    first, second = revision["first"], revision["second"]
+    assert first[0].name == "会宁县_2026年第二季度_资金拨付计划_第1版_已公布.xlsx"
+    # before the revision is published: a 第 2 版 draft beside the untouched 第 1 版
+    assert revision["draft"][0].name == "会宁县_2026年第二季度_资金拨付计划_第2版_初步.xlsx"
+    assert revision["draft_names"] == sorted([*revision["before"], *(p.name for p in revision["draft"])])
+    assert second[0].name == "会宁县_2026年第二季度_资金拨付计划_第2版_已公布.xlsx"
+    # version 1 byte for byte as it was; the draft gave way to the published 第 2 版
+    assert {p.name: p.read_bytes() for p in first} == revision["before"]
+    assert sorted(p.name for p in revision["out"].iterdir()) == sorted([*revision["before"], *(p.name for p in second)])
+    book = openpyxl.load_workbook(second[0], data_only=True)
+    assert "第 2 版" in book["付款计划"]["A1"].value
+    rows = [r for r in book["更正差额"].iter_rows(min_row=4, values_only=True) if r[1]]
+    changed = {r[1]: r for r in rows if r[5] != "无差额"}
+    payments = read_result(revision["results"], "payments").set_index("provider_id")
+    contract = payments.loc[revision["provider"], "contract_id"]
+    assert list(changed) == [contract]
+    assert money(changed[contract][4]) == Decimal("-130.00") and changed[contract][5] == "追回 130.00 元"
+    assert money(changed[contract][3]) == money(payments.loc[revision["provider"], "total_to_pay"])
+    old = pd.read_csv(revision["site"] / "disclosures" / "huining" / str(Q) / "v1" / "payments.csv", dtype=str)
+    assert money(changed[contract][2]) == money(old.set_index("provider_id").loc[revision["provider"], "total_to_pay"])
+    payee = {r[4]: r for r in book["收款信息"].iter_rows(min_row=4, values_only=True) if r[4]}
+    assert payee[contract][7] == "追回 130.00 元"
+    # publishing again changes nothing: the published 第 2 版 is not rewritten
+    again = helpers.schedule(revision["region"], revision["results"].parents[2], revision["out"], revision["site"], str(Q))
+    assert again[0].stat().st_mtime_ns == second[0].stat().st_mtime_ns
+
+
+def test_payees_show_credit_code_bank_and_account(scheduled):
+    sheet = openpyxl.load_workbook(scheduled["xlsx"], data_only=True)["收款信息"]
+    providers = pd.read_csv(scheduled["region"] / "providers.csv", dtype=str).set_index("contract_id")
+    rows = [r for r in sheet.iter_rows(min_row=4, values_only=True) if r[4]]
+    payments = read_result(scheduled["results"], "payments").set_index("contract_id")
+    assert [r[4] for r in rows] == list(payments.index)
+    for row in rows:
+        provider = providers.loc[row[4]]
+        assert row[1:4] == (provider["credit_code"], provider["bank_name"], provider["bank_account"].replace(" ", ""))
+        assert money(row[5]) == money(payments.loc[row[4], "total_to_pay"])
+
+
+def test_subsidy_details_add_up_to_the_schedule(scheduled):
+    book = openpyxl.load_workbook(scheduled["xlsx"], data_only=True)
+    payments = read_result(scheduled["results"], "payments")
+    for sheet, column, units in (("陪护补贴明细", "escort_subsidy", "escort_days"), ("护理补贴明细", "care_allowance", "care_months")):
+        rows = list(book[sheet].iter_rows(min_row=4, values_only=True))
+        for line in (r for r in rows if r[1] and r[0] and not str(r[0]).endswith("小计")):
+            assert money(line[4]) == money(Decimal(str(line[2])) * Decimal(str(line[3])))  # units × rate
+        subtotals = [r for r in rows if r[0] and str(r[0]).endswith("小计")]
+        assert [money(r[4]) for r in subtotals] == [money(v) for v in payments[column]]
+        assert [Decimal(str(r[2])) for r in subtotals] == [Decimal(v) for v in payments[units]]
+    names = {r[2] for r in book["补贴对象名单(内部)"].iter_rows(min_row=4, values_only=True) if r[2]}
+    roster = pd.read_csv(scheduled["region"] / "beneficiaries.csv", dtype=str)
+    assert names - {"姓名(领取人)"} <= set(roster["name"]) and len(names) > 100
+
+
+@pytest.fixture(scope="module")
+def office(scheduled, revision, tmp_path_factory):
+    """Both kinds of workbook (a first version, a revision) through LibreOffice once each way: with
+    the cached values dropped and recalculated, and printed to PDF."""
+    out = tmp_path_factory.mktemp("office")
+    books = {"first": scheduled["xlsx"], "revision": revision["second"][0]}
+    spoiled = []
+    for kind, path in books.items():
+        spoiled.append(out / "spoiled" / f"{kind}.xlsx")
+        spoiled[-1].parent.mkdir(exist_ok=True)
+        openpyxl.load_workbook(path).save(spoiled[-1])  # openpyxl drops cached formula values
+        shutil.copy(path, out / f"{kind}.xlsx")
+    soffice(spoiled, "xlsx", out / "recalculated")
+    soffice([out / f"{kind}.xlsx" for kind in books], "pdf", out / "pdf")
+    text = {kind: subprocess.run(["pdftotext", "-layout", str(out / "pdf" / f"{kind}.pdf"), "-"], check=True,
+                                 capture_output=True, text=True).stdout for kind in books}
+    return {"books": books, "recalculated": {k: out / "recalculated" / f"{k}.xlsx" for k in books}, "text": text}
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
-def test_libreoffice_recalculates_the_totals_to_the_cent(scheduled, tmp_path):
-    # Spoil the cached totals first, so the figures below can only come from recalculation.
-    spoiled = tmp_path / "spoiled.xlsx"
-    book = openpyxl.load_workbook(scheduled["xlsx"])
-    book.save(spoiled)  # openpyxl drops cached formula values: LibreOffice must compute them
-    rows = libreoffice_csv(spoiled, tmp_path)
-    payments = read_result(scheduled["results"], "payments")
-    total = next(r for r in rows if r and r[0] == "合计")
-    labels = [label for _, label, _ in SCHEDULE]
-    for column, label, kind in SCHEDULE:
-        if kind == "money":
-            expected = sum((Decimal(v) for v in payments[column] if v), Decimal("0.00"))
-            shown = total[labels.index(label)].replace(",", "")
-            assert money(shown) == money(expected), label
+@needs_office
+@pytest.mark.parametrize("kind", ["first", "revision"])
+def test_libreoffice_recalculates_every_formula_to_the_cent(office, kind):
+    written = openpyxl.load_workbook(office["books"][kind])
+    cached = openpyxl.load_workbook(office["books"][kind], data_only=True)
+    computed = openpyxl.load_workbook(office["recalculated"][kind], data_only=True)
+    formulas = 0
+    for sheet in written.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    formulas += 1
+                    mine = cached[sheet.title][cell.coordinate].value
+                    theirs = computed[sheet.title][cell.coordinate].value
+                    assert theirs is not None, (sheet.title, cell.coordinate)
+                    assert money(theirs) == money(mine), (sheet.title, cell.coordinate, cell.value)
+    sheets = {s.title for s in written.worksheets for r in s.iter_rows() for c in r if c.data_type == "f"}
+    assert {"付款计划", "陪护补贴明细", "护理补贴明细", "合同台账"} <= sheets and formulas > 50
+    if kind == "revision":
+        assert "更正差额" in sheets
+
+
+@pytest.mark.slow
+@needs_office
+@pytest.mark.parametrize("kind", ["first", "revision"])
+def test_the_printed_workbook_shows_every_contract_and_amount_whole(office, kind):
+    text = office["text"][kind]
+    book = openpyxl.load_workbook(office["books"][kind], data_only=True)
+    words = set(text.split())
+    main = [r for r in book["付款计划"].iter_rows(min_row=4, values_only=True) if r[1]]
+    for row in main:
+        assert row[1] in words, row[1]  # the contract number whole, never HT620422-2025-0…
+        for value in row[2:12]:
+            if isinstance(value, float) and value >= 1:
+                assert f"{value:,.2f}" in words or f"{value:.2f}" in words, value
+    for row in book["扣减明细"].iter_rows(min_row=4, values_only=True):
+        if row[1]:
+            assert row[0] in words, row[0]  # inspection ids never run into the dates
+    assert "北京时间" in text and "第 1 页,共" in text and ("第 2 版" in text) == (kind == "revision")
+    assert "经办人" in text and "审核" in text and "批准" in text
 
 
 def test_schedule_refuses_an_unscored_quarter(scheduled):
