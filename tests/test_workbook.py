@@ -397,3 +397,33 @@ def test_a_region_name_is_never_a_path(tmp_path):
     assert [p.name for p in outside.iterdir()] == ["_2026年第二季度_资金拨付计划_keep.txt"]
     book = openpyxl.load_workbook(paths[0])
     assert "../../../../somewhere/*" in book["付款计划"]["A1"].value  # shown as written, as data
+
+
+@pytest.mark.slow
+def test_the_internal_list_never_reaches_the_site(tmp_path):
+    # the sample site (every sample quarter published and built, shared with the site tests), and
+    # the schedule of its latest huining quarter written from the same layers
+    import sitebuild
+
+    from scoring.outputs.privacy import roster_from_data, scan_tree
+
+    built = sitebuild.sample_site()
+    paths = helpers.schedule(built.data / "huining", built.project.parent / "results", tmp_path / "payments",
+                             built.project / "site", "2026Q3")
+    assert paths[0].name.endswith("_第1版_已公布.xlsx")
+    sheet = openpyxl.load_workbook(paths[0], read_only=True)["补贴对象名单(内部)"]
+    people = [r for r in sheet.iter_rows(min_row=4, values_only=True) if r[1] and r[3]]
+    assert len(people) > 100
+    secrets = {value for r in people for value in (r[1], r[2], r[3], r[4]) if value}
+    for root in (built.project / "site", built.built):
+        for path in (p for p in root.rglob("*") if p.is_file()):
+            data = path.read_bytes()
+            text = data.decode("utf-8", errors="ignore")
+            leaked = [s for s in secrets if s in text]
+            assert not leaked, (path, leaked[:3])
+    # and the privacy scan would stop the site if the workbook were ever put there
+    copy = tmp_path / "site"
+    copy.mkdir()
+    shutil.copy(paths[0], copy / "payments.xlsx")
+    findings = scan_tree(copy, roster_from_data([built.data]))
+    assert {f.path for f in findings} == {"payments.xlsx"} and len(findings) >= len(people)
