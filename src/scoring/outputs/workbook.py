@@ -41,6 +41,7 @@ from scoring.inputs.layer import ValidatedLayer
 from scoring.inputs.methodology import rule_texts
 from scoring.inputs.months import Quarter
 from scoring.inputs.rules import Rules
+from scoring.outputs.pages import HOSPITAL_LEVEL_LABELS, rule_value
 from scoring.outputs.public import PUBLIC_TABLES
 from scoring.outputs.results import RUN_FILE, ResultsLayer
 from scoring.outputs.store import DISCLOSURES, LOCAL, MANIFEST
@@ -49,7 +50,6 @@ UNPUBLISHED_LABEL = "初步"
 PUBLISHED_LABEL = "已公布"
 HELD_LABEL = "暂缓"
 RESULT_LABELS = {"pass": "合格", "poor": "效果差", "falsified": "弄虚作假"}
-LEVEL_LABELS = {"township": "乡镇级医院", "county": "县级医院", "city": "市级及以上医院"}
 TOP_UP, CLAW_BACK, NO_CHANGE = "补拨", "追回", "无差额"
 INTERNAL_SHEET = "补贴对象名单(内部)"
 
@@ -261,16 +261,19 @@ class Book:
             "banner": add({"bold": True, "font_size": 12, "font_color": "#006100" if published else "#C00000"}),
             "header": add({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
                            "valign": "vcenter", "align": "center"}),
-            "cell": add({"border": 1}),
-            "money": add({"num_format": MONEY_FORMAT, "border": 1}),
-            "money_total": add({"num_format": MONEY_FORMAT, "border": 1, "bold": True, "top": 2}),
-            "score": add({"num_format": "0.00", "border": 1}),
-            "ratio": add({"num_format": "0%", "border": 1}),
-            "count": add({"num_format": "#,##0.0#", "border": 1}),
-            "count_total": add({"num_format": "#,##0.0#", "border": 1, "bold": True, "top": 2}),
-            "total": add({"bold": True, "border": 1, "top": 2}),
-            "subtotal": add({"bold": True, "border": 1, "bg_color": "#F2F2F2"}),
-            "money_subtotal": add({"num_format": MONEY_FORMAT, "border": 1, "bold": True, "bg_color": "#F2F2F2"}),
+            "cell": add({"border": 1, "valign": "vcenter"}),
+            "money": add({"num_format": MONEY_FORMAT, "border": 1, "valign": "vcenter"}),
+            "money_total": add({"num_format": MONEY_FORMAT, "border": 1, "bold": True, "top": 2, "valign": "vcenter"}),
+            "score": add({"num_format": "0.00", "border": 1, "valign": "vcenter"}),
+            "ratio": add({"num_format": "0%", "border": 1, "valign": "vcenter"}),
+            "count": add({"num_format": "#,##0.0#", "border": 1, "valign": "vcenter"}),
+            "count_total": add({"num_format": "#,##0.0#", "border": 1, "bold": True, "top": 2, "valign": "vcenter"}),
+            "total": add({"bold": True, "border": 1, "top": 2, "valign": "vcenter"}),
+            "subtotal": add({"bold": True, "border": 1, "bg_color": "#F2F2F2", "valign": "vcenter"}),
+            "money_subtotal": add({"num_format": MONEY_FORMAT, "border": 1, "bold": True, "bg_color": "#F2F2F2",
+                                   "valign": "vcenter"}),
+            "item": add({"bold": True, "border": 1, "valign": "top"}),
+            "wrapped": add({"text_wrap": True, "border": 1, "valign": "top"}),
             "note": add({"text_wrap": True, "valign": "top"}),
             "warning": add({"text_wrap": True, "valign": "top", "bold": True, "font_color": "#C00000"}),
             "sign": add({"bottom": 1}),
@@ -351,7 +354,7 @@ def _schedule_sheet(page: Page, rows: pd.DataFrame, escort_cells: dict, care_cel
         row += 1
         page.note(row, f"本表为{info.version_label},更正第 {finance.previous_version} 版。财务已按第 "
                        f"{finance.previous_version} 版拨付的,不重新拨付全额:各机构的差额(补拨或追回)见"
-                       f"「更正差额」表,在下次拨付时一并处理;合计差额 {change:,.2f} 元。", "warning")
+                       f"「更正差额」表,在下次拨付时一并处理;合计:{adjustment_text(change)}。", "warning")
     row += 2
     page.sheet.write_string(row, 0, "审批", page.book.f["bold"])
     for i, role in enumerate(("经办人", "审核", "批准")):
@@ -421,7 +424,7 @@ def _escort_sheet(book: Book, rows: pd.DataFrame, finance: Finance) -> dict[str,
     return _detail_sheet(
         book, "陪护补贴明细", ["服务机构", "医院级别", "陪护人天", "标准(元/人天)", "金额(元)"], rows,
         finance.escort, "hospital_level", "escort_subsidy", "units", finance.escort_rates,
-        lambda level: LEVEL_LABELS.get(level, level),
+        lambda level: HOSPITAL_LEVEL_LABELS.get(level, level),
         "陪护补贴 = 陪护人天 × 该级别医院的补贴标准(规则 escort_rates);人天取服务记录中已完成的住院陪护天数。"
         "各机构的小计即付款计划中的「陪护补贴」。领取人名单见「补贴对象名单(内部)」表。")
 
@@ -683,9 +686,10 @@ def _internal_sheet(book: Book, finance: Finance) -> None:
 
 
 def _notes_sheet(book: Book, rules: Rules, info: ScheduleInfo, finance: Finance) -> None:
-    """说明: how each number was made, in plain Chinese, then every rule used with its value."""
+    """说明: how each number was made, in plain Chinese; 规则: every rule used with its value."""
     page = Page(book, "说明", 4)
-    page.header(FIRST_ROW - 1, ["项目", "怎么算出来的", "", ""])
+    page.sheet.write_string(FIRST_ROW - 1, 0, "项目", book.f["header"])
+    page.sheet.merge_range(FIRST_ROW - 1, 1, FIRST_ROW - 1, 3, "怎么算出来的", book.f["header"])
     lines = [
         ("应付金额", "合同金额按合同天数折算到本季度:合同金额 × 本季度内的合同天数 ÷ 合同总天数,四舍五入到分。"),
         ("得分与等级", "按评分规则(服务量、服务质量、满意度、抽查、投诉)算出 0–100 分,再按等级分界线定为优秀、良好、合格或不合格;"
@@ -700,39 +704,32 @@ def _notes_sheet(book: Book, rules: Rules, info: ScheduleInfo, finance: Finance)
         ("版本与状态", f"本表为{info.version_label}({info.status})。版本号与公示网站上该季度的版本一致:结果公布后为「已公布」;"
                       "公布前或更正尚未公布时为「初步」,不作拨付依据。已公布的版本文件不再改写或删除。"),
         ("更正", "更正后的版本在「更正差额」表列出与上一版的差额:补拨(本版多)或追回(本版少),在下次拨付时处理。"),
-        ("时间与程序", f"本表生成于 {info.beijing_time}(UTC+8),程序版本 {__version__},输入指纹 {info.inputs_fingerprint}。"),
+        ("时间与程序", f"本表生成于 {info.beijing_time}(UTC+8);程序版本 {__version__};输入指纹 {info.inputs_fingerprint}。"),
     ]
     r = FIRST_ROW
     for item, text in lines:
-        page.text(r, 0, item)
-        page.sheet.merge_range(r, 1, r, 3, text, book.f["note"])
-        page.sheet.set_row(r, 16 * math.ceil(display_width(text) / 110) + 4)
+        page.text(r, 0, item, "item")
+        page.sheet.merge_range(r, 1, r, 3, text, book.f["wrapped"])
+        page.sheet.set_row(r, 16 * math.ceil(display_width(text) / 120) + 4)
         r += 1
-    r += 1
+    page.finish()
+    # 规则: every rule used, its own sheet so its header repeats on each printed page
+    page = Page(book, "规则", 4)
+    r = FIRST_ROW - 1
     page.header(r, ["规则", "取值", "说明", "规则名"])
     texts = rule_texts()
-    for name, value in rules_rows(rules):
-        r += 1
-        page.text(r, 0, texts[name].title)
-        page.text(r, 1, value)
-        page.sheet.write_string(r, 2, texts[name].explanation, book.f["note"])
-        page.sheet.set_row(r, 16 * math.ceil(display_width(texts[name].explanation) / 100) + 4)
-        page.text(r, 3, name)
-    page.sheet.write_string(r + 2, 0, f"规则指纹 {info.rules_fingerprint}", book.f["bold"])
-    page.widths[1] = min(max(page.widths[1], 24), 40)
-    page.widths[2] = 100  # the explanations wrap in a wide column
-    page.finish()
-
-
-def rules_rows(rules: Rules) -> list[tuple[str, str]]:
-    out = []
     for name, value in rules.model_dump(mode="json").items():
-        if isinstance(value, dict):
-            text = ";".join(f"{k} {v}" for k, v in value.items())
-        else:
-            text = "未设置" if value is None else str(value)
-        out.append((name, text))
-    return out
+        r += 1
+        page.text(r, 0, texts[name].title, "item")
+        page.sheet.write_string(r, 1, rule_value(name, value), book.f["wrapped"])
+        page.sheet.write_string(r, 2, texts[name].explanation, book.f["wrapped"])
+        lines = max(display_width(rule_value(name, value)) / 36, display_width(texts[name].explanation) / 56)
+        page.sheet.set_row(r, 16 * math.ceil(lines) + 4)
+        page.text(r, 3, name, "wrapped")
+    page.sheet.write_string(r + 2, 0, f"规则指纹 {info.rules_fingerprint}", book.f["bold"])
+    page.widths[1] = 34  # the values and explanations wrap in their columns (39 and 60 units)
+    page.widths[2] = 60
+    page.finish()
 
 
 # gathering ----------------------------------------------------------------------------------------
