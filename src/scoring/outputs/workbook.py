@@ -523,7 +523,7 @@ def _deductions_sheet(book: Book, deductions: pd.DataFrame) -> None:
         page.text(r, 0, "合计", "total")
         page.formula(r, 6, f"=SUM(G{FIRST_ROW + 1}:G{r})",
                      sum((_money(v) for v in deductions["deduction_yuan"]), ZERO), "money_total")
-    page.note(r + 2, "每月的服务在次月 10 日前抽查(METHODOLOGY.md),所以一个季度最后一个月的服务,其抽查日期在下一季度的"
+    page.note(r + 2, "每月的服务在次月 10 日前抽查,所以一个季度最后一个月的服务,其抽查日期在下一季度的"
                      "头 10 天内(如第三季度 9 月的服务在 10 月 1 日至 10 日抽查);扣款计入所抽查服务所在的季度。")
     page.finish()
 
