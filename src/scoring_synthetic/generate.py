@@ -512,16 +512,17 @@ def credit_code(region_code: str, number: int) -> str:
     return first17 + credit_check_char(first17)
 
 
-BANKS = ("中国农业银行", "中国工商银行", "中国建设银行", "中国邮政储蓄银行", "农村商业银行")
+BANKS = ("中国农业银行{}支行", "中国工商银行{}支行", "中国建设银行{}支行", "中国邮政储蓄银行{}支行",
+         "{}农村商业银行营业部")
 
 
 def with_bank_accounts(providers: pd.DataFrame, county: str, rng: np.random.Generator) -> pd.DataFrame:
     """Each provider's 开户行 (a county branch) and an invented 19-digit 账号, written as the
     bank prints it, in groups of four."""
     banks = np.asarray(BANKS)[rng.integers(0, len(BANKS), len(providers))]
-    digits = ["".join(map(str, rng.integers(0, 10, 19))) for _ in range(len(providers))]
+    digits = [str(rng.integers(1, 10)) + "".join(map(str, rng.integers(0, 10, 18))) for _ in range(len(providers))]
     return providers.assign(
-        bank_name=[f"{bank}{county}支行" for bank in banks],
+        bank_name=[bank.format(county) for bank in banks],
         bank_account=[" ".join(d[i:i + 4] for i in range(0, 19, 4)) for d in digits],
     )
 
