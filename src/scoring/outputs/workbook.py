@@ -309,7 +309,7 @@ def write_xlsx(rows: pd.DataFrame, finance: Finance, rules: Rules, info: Schedul
     _ledger_sheet(book, finance, info)
     if escort_cells or care_cells:
         _internal_sheet(book, finance)
-    _notes_sheet(book, rules, info, finance)
+    _notes_sheet(book, rules, info)
     book.close(path)
 
 
@@ -685,7 +685,7 @@ def _internal_sheet(book: Book, finance: Finance) -> None:
     page.finish()
 
 
-def _notes_sheet(book: Book, rules: Rules, info: ScheduleInfo, finance: Finance) -> None:
+def _notes_sheet(book: Book, rules: Rules, info: ScheduleInfo) -> None:
     """说明: how each number was made, in plain Chinese; 规则: every rule used with its value."""
     page = Page(book, "说明", 4)
     page.sheet.write_string(FIRST_ROW - 1, 0, "项目", book.f["header"])
