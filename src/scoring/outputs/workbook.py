@@ -710,8 +710,9 @@ def _notes_sheet(book: Book, rules: Rules, info: ScheduleInfo) -> None:
     for item, text in lines:
         page.text(r, 0, item, "item")
         page.sheet.merge_range(r, 1, r, 3, text, book.f["wrapped"])
-        page.sheet.set_row(r, 16 * math.ceil(display_width(text) / 120) + 4)
+        page.sheet.set_row(r, 16 * math.ceil(display_width(text) / 112) + 4)
         r += 1
+    page.widths[1:4] = [36, 36, 36]  # the explanation, merged over three columns, about 120 units wide
     page.finish()
     # 规则: every rule used, its own sheet so its header repeats on each printed page
     page = Page(book, "规则", 4)
