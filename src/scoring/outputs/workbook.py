@@ -805,10 +805,13 @@ def ledger_rows(results: ResultsLayer, contracts: pd.DataFrame) -> pd.DataFrame:
             continue
         if (quarter.year, quarter.number) > (current.year, current.number) or not (folder / RUN_FILE).is_file():
             continue
-        layer = results if folder == results.path else ResultsLayer(
-            folder, json.loads((folder / RUN_FILE).read_text(encoding="utf-8")))
-        payments = layer.table("payments")
-        paid = layer.table("paid").set_index("contract_id")
+        try:
+            layer = results if folder == results.path else ResultsLayer(
+                folder, json.loads((folder / RUN_FILE).read_text(encoding="utf-8")))
+            payments = layer.table("payments")
+            paid = layer.table("paid").set_index("contract_id")
+        except (OSError, ValueError, KeyError):  # a layer left half-written or by an older version
+            continue  # is not in the ledger, which says that unscored quarters are missing
         for pay in payments.itertuples(index=False):
             if pay.contract_id not in set(contracts["contract_id"]):
                 continue
