@@ -382,6 +382,32 @@ def test_paid_sheet_sets_what_finance_paid_against_the_plan(tmp_path):
     short = paid[paid["status"] == "part_paid"]
     assert len(short) == 1 and money(short.iloc[0]["difference"]) == Decimal("-130.00")
     assert "尚差 130.00 元" in short.iloc[0]["reason"]
+    # 2026Q2 scored in the same build: its ledger runs over both quarters
+    results_q2 = helpers.score(region, build, "2026Q2")
+    xlsx, _ = helpers.schedule(region, build, build / "payments", tmp_path / "site", "2026Q2")
+    sheet = openpyxl.load_workbook(xlsx, data_only=True)["合同台账"]
+    rows = list(sheet.iter_rows(min_row=4, values_only=True))
+    quarters = [r for r in rows if r[2] in ("2026年第一季度", "2026年第二季度")]
+    providers = pd.read_csv(region / "providers.csv", dtype=str).set_index("contract_id")
+    paid_q2 = pd.read_csv(region / "2026Q2" / "paid.csv", dtype=str) if (region / "2026Q2" / "paid.csv").is_file() else None
+    releases = {}
+    for quarter, results_dir, voucher_table in (("2026年第一季度", results, vouchers), ("2026年第二季度", results_q2, paid_q2)):
+        payments = read_result(results_dir, "payments").set_index("contract_id")
+        for contract, expected in payments.iterrows():
+            row = next(r for r in quarters if r[0] == contract and r[2] == quarter)
+            assert money(row[4]) == money(expected["release"]) and money(row[5]) == money(expected["total_to_pay"])
+            recorded = voucher_table[voucher_table["contract_id"] == contract] if voucher_table is not None else []
+            assert (money(row[6]) if row[6] is not None else None) == (
+                money(sum(Decimal(a) for a in recorded["amount"])) if len(recorded) else None)
+            releases[contract] = releases.get(contract, Decimal(0)) + Decimal(expected["release"])
+    balances = {r[0]: r for r in rows if r[0] in releases and isinstance(r[2], (int, float))}
+    for contract, released in releases.items():
+        amount = Decimal(providers.loc[contract, "contract_amount"])
+        assert money(balances[contract][2]) == money(amount)
+        assert money(balances[contract][6]) == money(amount - released)  # 合同余额
+        # the year's service-fee budget: the contract (2025-10-01 to 2026-09-30) has 273 of its 365 days in 2026
+        year = next(r for r in rows if r[0] == "2026年" and r[1] == contract)
+        assert money(year[2]) == money(amount * 273 / 365) and money(year[3]) == money(released)
 
 
 def test_a_region_name_is_never_a_path(tmp_path):
