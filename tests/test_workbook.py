@@ -230,6 +230,17 @@ def test_a_revision_keeps_version_1_and_shows_the_claw_back(revision):
     assert again[0].stat().st_mtime_ns == second[0].stat().st_mtime_ns
 
 
+def test_a_published_schedule_with_other_figures_is_never_replaced(revision, tmp_path):
+    # the name of the published 第 2 版 holding other figures (the quarter withdrawn and published
+    # again, say): the file finance may have paid from stays, and the clerk is told why
+    for path, second in zip(revision["first"], revision["second"]):
+        shutil.copy(path, tmp_path / second.name)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with helpers.refused(Code.PUBLISHED_SCHEDULE_DIFFERS):
+        helpers.schedule(revision["region"], revision["results"].parents[2], tmp_path, revision["site"], str(Q))
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
 def test_payees_show_credit_code_bank_and_account(scheduled):
     sheet = openpyxl.load_workbook(scheduled["xlsx"], data_only=True)["收款信息"]
     providers = pd.read_csv(scheduled["region"] / "providers.csv", dtype=str).set_index("contract_id")

@@ -23,6 +23,7 @@ import json
 import math
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -45,6 +46,7 @@ from scoring.outputs.pages import HOSPITAL_LEVEL_LABELS, rule_value
 from scoring.outputs.public import PUBLIC_TABLES
 from scoring.outputs.results import RUN_FILE, ResultsLayer
 from scoring.outputs.store import DISCLOSURES, LOCAL, MANIFEST
+from scoring.refusal import Code, Refusal
 
 UNPUBLISHED_LABEL = "初步"
 PUBLISHED_LABEL = "已公布"
@@ -65,6 +67,7 @@ _LABELS = {column: label for column, (label, *_) in PUBLIC_TABLES["payments"]["c
 SCHEDULE = [(column, _LABELS.get(column, _LABELS["status"]), kind) for column, kind in _COLUMNS]
 _INDEX = {column: i for i, (column, _, _) in enumerate(SCHEDULE)}
 MONEY_FORMAT = "#,##0.00"
+PAYMENTS_PROPERTY = "payments_sha256"  # the workbook's record of the payments it shows
 FIRST_ROW = 3  # 0-based: the banner, a blank line, the header row, then data
 
 
@@ -79,6 +82,7 @@ class ScheduleInfo:
 
     region_code: str = ""  # the validated 6-digit code: the file name's fallback
     version: int = 1  # the publication's version these figures are (or will become, 初步)
+    payments_sha256: str = ""  # of the results' payments.csv: recorded in the workbook's properties
 
     @property
     def version_label(self) -> str:
@@ -255,6 +259,7 @@ class Book:
                                                         "strings_to_numbers": False})
         self.workbook.set_properties({"title": info.stem, "subject": info.banner, "author": "scoring",
                                       "comments": f"code {__version__}; inputs {info.inputs_fingerprint}"})
+        self.workbook.set_custom_property(PAYMENTS_PROPERTY, info.payments_sha256)
         add = self.workbook.add_format
         published = info.status != UNPUBLISHED_LABEL
         self.f = {
@@ -854,6 +859,17 @@ def gather(validated: ValidatedLayer, results: ResultsLayer, payments: pd.DataFr
     )
 
 
+def recorded_payments(xlsx: Path) -> str | None:
+    """The payments.csv sha256 a schedule recorded in its properties (None if it has none)."""
+    try:
+        with zipfile.ZipFile(xlsx) as book:
+            custom = book.read("docProps/custom.xml").decode("utf-8")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return None
+    found = re.search(rf'name="{PAYMENTS_PROPERTY}"[^>]*>\s*<vt:lpwstr>([0-9a-f]*)</vt:lpwstr>', custom)
+    return found.group(1) if found else None
+
+
 def build_schedule(validated: ValidatedLayer, results: ResultsLayer, out_dir: Path,
                    site_dir: Path, generated_at: datetime | None = None) -> list[Path]:
     """Write the .xlsx and .csv schedule of a scored quarter from its results layer, with the
@@ -867,7 +883,7 @@ def build_schedule(validated: ValidatedLayer, results: ResultsLayer, out_dir: Pa
         region_name=run["region_name"], region_code=run["region_code"], quarter=quarter, status=status,
         generated_at=generated_at or datetime.now(LOCAL),
         inputs_fingerprint=run["inputs_fingerprint"], rules_fingerprint=run["rules_fingerprint"],
-        version=version,
+        version=version, payments_sha256=results.hashes()["payments.csv"],
     )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -875,7 +891,13 @@ def build_schedule(validated: ValidatedLayer, results: ResultsLayer, out_dir: Pa
     prefix = f"{file_name_part(run['region_name'], run['region_code'])}_{quarter.label}_资金拨付计划_"
     # process + save: each file written beside its place and renamed in (a failed write leaves the
     # previous one as it was); a published version's files are never rewritten
-    if not (status == PUBLISHED_LABEL and xlsx.is_file() and csv_path.is_file()):
+    kept = status == PUBLISHED_LABEL and xlsx.is_file() and csv_path.is_file()
+    if kept and recorded_payments(xlsx) != info.payments_sha256:
+        raise Refusal(Code.PUBLISHED_SCHEDULE_DIFFERS,
+                      f"{xlsx} 已存在,但它的数字不是现在公布的{info.version_label}(该季度可能撤回后重新公布过)。"
+                      "已公布版本的拨付计划不会被改写,财务可能已据以拨付。",
+                      f"请先把 {xlsx.name} 和同名 .csv 移到别处存档(并核对是否已据以拨付),再运行 scoring payments。")
+    if not kept:
         rows = schedule_rows(payments, info)
         finance = gather(validated, results, payments, previous, version - 1 if previous else None)
         with written_file(xlsx) as aside:
