@@ -46,7 +46,7 @@ def test_demo_scores_pays_publishes_and_builds_every_sample_quarter(tmp_path):
         for quarter in ("2025Q4", "2026Q1", "2026Q2", "2026Q3"):
             assert (tmp_path / "build/results" / region / quarter / "scores.csv").is_file()
             assert len(list((tmp_path / "build/notebooks" / region / quarter).glob("*.ipynb"))) == 3
-            assert list((tmp_path / "build/payments" / region / quarter).glob("*_已公布.xlsx"))
+            assert list((tmp_path / "build/payments" / region / quarter).glob("*_第1版_已公布.xlsx"))
             assert (tmp_path / "site/disclosures" / region / quarter / "manifest.json").is_file()
     assert (tmp_path / "build/site/index.html").is_file()
     assert "隐私扫描未发现个人信息" in result.stdout

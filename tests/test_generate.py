@@ -16,7 +16,13 @@ import pandas as pd
 import pytest
 
 from scoring.inputs import schema
-from scoring.inputs.identity import birth_dates, is_valid_credit_code, valid_id_numbers, valid_phones
+from scoring.inputs.identity import (
+    birth_dates,
+    is_valid_bank_account,
+    is_valid_credit_code,
+    valid_id_numbers,
+    valid_phones,
+)
 from scoring.inputs.months import Quarter
 from scoring.inputs.problems import Rule
 from scoring.inputs.rules import load_region_config
@@ -404,6 +410,9 @@ def check_values(file: str, table: pd.DataFrame, spec: schema.FileSpec, add) -> 
         elif column.kind is schema.Kind.CREDIT_CODE:
             valid = values.map(is_valid_credit_code).astype(bool)
             add(file, np.flatnonzero(present & ~valid), column.name, Rule.BAD_CREDIT_CODE)
+        elif column.kind is schema.Kind.BANK_ACCOUNT:
+            valid = values.map(is_valid_bank_account).astype(bool)
+            add(file, np.flatnonzero(present & ~valid), column.name, Rule.BAD_BANK_ACCOUNT)
     key = table[spec.key]
     add(file, np.flatnonzero(key.duplicated() & (key != "")), spec.key, Rule.DUPLICATE_KEY)
 

@@ -118,8 +118,8 @@ def test_xlsx_cells_read_as_the_user_sees_them(tmp_path):
     loaded = read(path)
     assert loaded.problems.empty
     assert loaded.frame.drop(columns="_row").values.tolist() == [
-        ["P001", "阳光社工", "HT-1", "2026-01-01", "2026-12-31 08:30:00", "120000", "5", ""],
-        ["P002", "暖心养老", "2026", "2026/1/1", "", "96000.5", "5", ""],  # credit_code left out: empty
+        ["P001", "阳光社工", "HT-1", "2026-01-01", "2026-12-31 08:30:00", "120000", "5", "", "", ""],
+        ["P002", "暖心养老", "2026", "2026/1/1", "", "96000.5", "5", "", "", ""],  # optional ones left out: empty
     ]
     assert loaded.frame["_row"].tolist() == [2, 3]
 
@@ -129,7 +129,7 @@ def test_xlsx_cells_read_as_the_user_sees_them(tmp_path):
 
 def test_chinese_headers_map_to_canonical_names_and_are_kept_as_written(tmp_path):
     labels = ",".join(c.label for c in PROVIDERS.columns)
-    loaded = read(write(tmp_path, "providers.csv", f"{labels}\n{LINES[0]},\n".encode("gbk")))
+    loaded = read(write(tmp_path, "providers.csv", f"{labels}\n{LINES[0]},,,\n".encode("gbk")))
     assert loaded.problems.empty
     assert list(loaded.frame.columns) == [*PROVIDERS.column_names, "_row"]
     assert loaded.header("contract_amount") == "合同金额"
@@ -205,7 +205,7 @@ def test_xlsx_row_numbers_skip_blank_rows(tmp_path):
     sheet.append(LINES[0].split(","))
     sheet.append([])
     sheet.append(LINES[1].split(","))
-    sheet.cell(row=6, column=9, value="stray")  # a note to the right of the table
+    sheet.cell(row=6, column=len(PROVIDERS.columns) + 1, value="stray")  # a note to the right of the table
     path = tmp_path / "providers.xlsx"
     workbook.save(path)
     loaded = read(path)

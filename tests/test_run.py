@@ -126,8 +126,9 @@ def test_a_notebook_can_be_run_by_hand_with_other_rules(workdir, tmp_path):
     assert run["rules"]["min_surveys"] == 5
     # the override reaches the finance workbook too: it applies the rules of the results it pays from
     xlsx, _ = helpers.stages.payments_stage(region, validated, out, tmp_path / "payments", tmp_path / "site")
-    rules = {row[0]: row[1] for row in openpyxl.load_workbook(xlsx)["规则"].iter_rows(min_row=4, values_only=True)}
-    assert str(rules["min_surveys"]) == "5" and "0.4" in str(rules["weights.volume"] if "weights.volume" in rules else rules)
+    rules = {row[3]: row[1] for row in openpyxl.load_workbook(xlsx)["规则"].iter_rows(min_row=4, values_only=True)
+             if row[3]}
+    assert rules["min_surveys"] == "5 份" and "服务数量 40%" in rules["weights"]
 
 
 def test_a_worker_kernel_starts_every_quarter_from_an_empty_namespace(tmp_path):

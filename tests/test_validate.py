@@ -296,6 +296,26 @@ def test_credit_codes_are_optional_read_in_capitals_and_reported_as_written(tmp_
     assert len(validation.problems) == 1 and not validation.ok
 
 
+def test_bank_columns_are_optional_read_as_digits_and_reported_as_written(tmp_path):
+    tables = sample_tables()
+    tables["providers"]["bank_name"] = ["中国农业银行峡江县支行", ""]
+    tables["providers"]["bank_account"] = ["6228 4801 2345 6789 012", ""]  # grouped as printed: fine
+    validation = validate(tmp_path, tables)
+    assert validation.ok and found(validation) == set()
+    assert validation.tables["providers"]["bank_account"].tolist() == ["6228480123456789012", ""]
+    # Excel's scientific notation, letters, too short: each a bad_bank_account at its cell
+    for index, value in ((0, "6.22848E+18"), (1, "6228-48O1-2345"), (1, "1234567")):
+        tables = sample_tables()
+        plant(tables, "providers", index, "bank_account", value)
+        assert found(validate(tmp_path / value, tables)) == {
+            ("providers.csv", helpers.excel_row(index), "bank_account", "bad_bank_account")}, value
+    # with Chinese headers (开户行, 账号) the report names the column as the clerk wrote it
+    write_region(tmp_path / "zh", tables, chinese_headers=True)
+    problem = validate_quarter(tmp_path / "zh", QUARTER).problems.iloc[0]
+    assert (problem["file"], problem["row"], problem["column"], problem["rule"], problem["severity"]) == (
+        "providers.csv", 3, "账号", "bad_bank_account", "error")
+
+
 def test_region_yaml_problems_are_reported(tmp_path):
     region_yaml = helpers.REGION_YAML + "rules:\n  no_such_rule: 3\n  min_surveys: -1\n"
     validation = validate(tmp_path, sample_tables(), region_yaml=region_yaml)

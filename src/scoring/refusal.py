@@ -43,6 +43,9 @@ class Code(StrEnum):
     SITE_BUILD_FAILED = "site_build_failed"  # mkdocs failed, a link is broken, or the scan found data
     SITE_CONFIG_MISSING = "site_config_missing"
     NOT_PUBLISHED = "not_published"  # scoring withdraw: nothing of that quarter is online
+    # scoring payments: a published version's schedule is there with other figures (the quarter was
+    # withdrawn and published again from version 1): finance may have paid from it, it stays
+    PUBLISHED_SCHEDULE_DIFFERS = "published_schedule_differs"
     WITHDRAWAL_WITHOUT_REASON = "withdrawal_without_reason"
     # the machine
     CANNOT_WRITE = "cannot_write"  # a folder to write is read-only or not ours (EACCES, EPERM, EROFS)

@@ -423,6 +423,8 @@ def build_region(profile: RegionProfile, seed: int) -> RegionData:
     providers = make_providers(profile, quarters)
     beneficiaries = make_beneficiaries(profile, villages, providers, quarters, rng)
     providers = with_contract_amounts(providers, beneficiaries, profile.yuan_per_person_year)
+    # a stream of its own, so the columns added later leave every earlier value as it was
+    providers = with_bank_accounts(providers, profile.name, np.random.default_rng([seed, 2]))
     catalog = make_catalog(profile.escort_weight)
     quarter_files = {}
     for index, quarter in enumerate(quarters):
@@ -508,6 +510,21 @@ def credit_code(region_code: str, number: int) -> str:
     body = f"MJ{int(region_code) % 1000:03d}{number:03d}"
     first17 = f"52{region_code}{body}{org_code_check_char(body)}"
     return first17 + credit_check_char(first17)
+
+
+BANKS = ("中国农业银行{}支行", "中国工商银行{}支行", "中国建设银行{}支行", "中国邮政储蓄银行{}支行",
+         "{}农村商业银行营业部")
+
+
+def with_bank_accounts(providers: pd.DataFrame, county: str, rng: np.random.Generator) -> pd.DataFrame:
+    """Each provider's 开户行 (a county branch) and an invented 19-digit 账号, written as the
+    bank prints it, in groups of four."""
+    banks = np.asarray(BANKS)[rng.integers(0, len(BANKS), len(providers))]
+    digits = [str(rng.integers(1, 10)) + "".join(map(str, rng.integers(0, 10, 18))) for _ in range(len(providers))]
+    return providers.assign(
+        bank_name=[bank.format(county) for bank in banks],
+        bank_account=[" ".join(d[i:i + 4] for i in range(0, 19, 4)) for d in digits],
+    )
 
 
 def with_contract_amounts(

@@ -39,28 +39,44 @@ def amount_due(contract_amount: Decimal, days_inside: int, days_total: int) -> D
     return yuan(contract_amount * days_inside / Decimal(days_total))
 
 
-def escort_lines(record_hours: pd.DataFrame, services: pd.DataFrame, rules: Rules) -> pd.DataFrame:
-    """Per provider: escort person-days and subsidy = units x escort_rates[hospital level]."""
+def escort_rows(record_hours: pd.DataFrame, services: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    """Each escort record that is paid: provider, beneficiary, hospital level, days, rate and
+    subsidy = days x escort_rates[hospital level] (the workbook's detail and payee list)."""
+    columns = ["provider_id", "beneficiary_id", "record_id", "hospital_level", "units", "rate", "subsidy"]
     if rules.escort_rates is None:
-        return pd.DataFrame(columns=["provider_id", "escort_days", "escort_subsidy"])
+        return pd.DataFrame(columns=columns)
     days = record_hours[record_hours["unit"] == "天"].merge(
         services[["record_id", "hospital_level"]], on="record_id", how="left")
     days = days[days["hospital_level"].isin(list(rules.escort_rates))]
     rate = days["hospital_level"].map(rules.escort_rates)
-    days = days.assign(subsidy=[to_decimal(u) * r for u, r in zip(days["units"], rate)])
-    return (days.groupby("provider_id")
+    days = days.assign(rate=rate, subsidy=[to_decimal(u) * r for u, r in zip(days["units"], rate)])
+    return days[columns].reset_index(drop=True)
+
+
+def escort_lines(record_hours: pd.DataFrame, services: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    """Per provider: escort person-days and subsidy = units x escort_rates[hospital level]."""
+    if rules.escort_rates is None:
+        return pd.DataFrame(columns=["provider_id", "escort_days", "escort_subsidy"])
+    return (escort_rows(record_hours, services, rules).groupby("provider_id")
             .agg(escort_days=("units", "sum"), escort_subsidy=("subsidy", lambda s: sum(s, ZERO)))
             .reset_index())
+
+
+def care_rows(beneficiaries: pd.DataFrame, quarter: Quarter, rules: Rules) -> pd.DataFrame:
+    """Each beneficiary-month with a care allowance: fully enrolled, at a care level with a rate."""
+    columns = ["provider_id", "beneficiary_id", "month", "care_level", "allowance"]
+    if rules.care_tier_rates is None:
+        return pd.DataFrame(columns=columns)
+    months = beneficiary_months(beneficiaries, quarter)
+    months = months[months["fully_enrolled"] & months["care_level"].isin(list(rules.care_tier_rates))]
+    return months.assign(allowance=months["care_level"].map(rules.care_tier_rates))[columns].reset_index(drop=True)
 
 
 def care_lines(beneficiaries: pd.DataFrame, quarter: Quarter, rules: Rules) -> pd.DataFrame:
     """Per provider: fully enrolled months x care_tier_rates[care level] of its beneficiaries."""
     if rules.care_tier_rates is None:
         return pd.DataFrame(columns=["provider_id", "care_months", "care_allowance"])
-    months = beneficiary_months(beneficiaries, quarter)
-    months = months[months["fully_enrolled"] & months["care_level"].isin(list(rules.care_tier_rates))]
-    months = months.assign(allowance=months["care_level"].map(rules.care_tier_rates))
-    return (months.groupby("provider_id")
+    return (care_rows(beneficiaries, quarter, rules).groupby("provider_id")
             .agg(care_months=("month", "size"), care_allowance=("allowance", lambda s: sum(s, ZERO)))
             .reset_index())
 

@@ -115,6 +115,27 @@ def check_credit_codes(text: pa.Array) -> np.ndarray:
     return np.fromiter((is_valid_credit_code(v) for v in text.to_pylist()), dtype=bool, count=len(text))
 
 
+_BANK_ACCOUNT = re.compile(r"[0-9]{8,30}")
+_ACCOUNT_SEPARATORS = re.compile(r"[ \u3000-]")
+
+
+def bank_account_digits(s: object) -> str:
+    """A bank account number as its digits: clerks write 6222 0213 0000 1234 or with hyphens."""
+    return _ACCOUNT_SEPARATORS.sub("", s.strip()) if isinstance(s, str) else ""
+
+
+def is_valid_bank_account(s: object) -> bool:
+    """True for 8 to 30 digits once the group separators are taken out. Banks differ in length
+    (a corporate account 12 to 25 digits, a card 16 to 19) and publish no common check digit, so
+    the shape is what can be checked; a number Excel turned into 6.22E+18 fails it."""
+    return bool(_BANK_ACCOUNT.fullmatch(bank_account_digits(s)))
+
+
+def check_bank_accounts(text: pa.Array) -> np.ndarray:
+    """`is_valid_bank_account` of each text, as a NumPy bool array (one row per provider)."""
+    return np.fromiter((is_valid_bank_account(v) for v in text.to_pylist()), dtype=bool, count=len(text))
+
+
 def is_valid_phone(s: object) -> bool:
     """True for a well-formed mainland mobile or landline number."""
     if not isinstance(s, str):

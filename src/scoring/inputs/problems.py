@@ -64,6 +64,7 @@ class Rule(StrEnum):
     BAD_BIRTH_DATE = "bad_birth_date"
     BAD_PHONE = "bad_phone"
     BAD_CREDIT_CODE = "bad_credit_code"  # 统一社会信用代码: shape or GB 32100-2015 check character
+    BAD_BANK_ACCOUNT = "bad_bank_account"  # 账号: not 8 to 30 digits (or shown by Excel as 6.22E+18)
     ZERO_AMOUNT = "zero_amount"  # a payment voucher of 0 yuan
     PAID_BEFORE_QUARTER = "paid_before_quarter"  # a payment dated before the quarter began
     DATE_ORDER = "date_order"  # contract_start <= contract_end, enrolled_on <= exited_on

@@ -25,6 +25,7 @@ class Kind(StrEnum):
     ID_NUMBER = "id_number"  # 18-digit 居民身份证号, GB 11643 check digit
     PHONE = "phone"
     CREDIT_CODE = "credit_code"  # 18-character 统一社会信用代码, GB 32100-2015 check character
+    BANK_ACCOUNT = "bank_account"  # 账号: 8 to 30 digits, spaces and hyphens between groups allowed
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,9 @@ PROVIDERS = FileSpec(
         # an organization's code is public (it is printed on its registration certificate); the
         # OCDS package identifies the provider by it
         Column("credit_code", "统一社会信用代码", Kind.CREDIT_CODE, required=False),
+        # where finance pays the provider (the workbook's 收款信息); never published
+        Column("bank_name", "开户行", Kind.TEXT, required=False),
+        Column("bank_account", "账号", Kind.BANK_ACCOUNT, required=False),
     ),
 )
 

@@ -27,7 +27,7 @@ Typed tables (what the scoring engine reads), keyed by `FileSpec.name`, canonica
 `_row`: DATE/DATETIME -> datetime64[ns] (NaT when optional and empty); MONEY -> object column of
 Decimal (cents); INT -> int64 ("Int64" when optional); NUMBER -> float64; CHOICE -> canonical code
 ("" when optional and empty); TEXT/CODE/PHONE -> stripped str ("" when empty); ID_NUMBER and
-CREDIT_CODE -> stripped upper-case str; `_row` -> int64, the Excel row number.
+CREDIT_CODE -> stripped upper-case str; BANK_ACCOUNT -> its digits (separators taken out); `_row` -> int64, the Excel row number.
 """
 
 from __future__ import annotations
@@ -40,7 +40,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from scoring.inputs.identity import check_credit_codes, check_id_numbers, check_phones
+from scoring.inputs.identity import (
+    bank_account_digits,
+    check_bank_accounts,
+    check_credit_codes,
+    check_id_numbers,
+    check_phones,
+)
 from scoring.inputs.load import ROW, LoadedFile, cell_lengths, column_array, load_input
 from scoring.inputs.months import Quarter
 from scoring.inputs.parsers import (
@@ -237,6 +243,9 @@ class _Input:
             valid = check_credit_codes(text)
             self.flag_value(Rule.BAD_CREDIT_CODE, ~empty & ~valid, column)
             return _upper(text)
+        if kind is Kind.BANK_ACCOUNT:
+            self.flag_value(Rule.BAD_BANK_ACCOUNT, ~empty & ~check_bank_accounts(text), column)
+            return pa.array([bank_account_digits(v) for v in text.to_pylist()], type=pa.string())
         if kind is Kind.ID_NUMBER:
             valid, born = check_id_numbers(text)
             self.flag_value(Rule.BAD_ID_NUMBER, ~empty & ~valid, column)
@@ -743,6 +752,11 @@ def _messages(rule: Rule, column: Column) -> tuple[str, str, str]:
             "最后一位校验码要与前 17 位相符(GB 32100-2015)",
             "not a valid 18-character unified social credit code (GB 32100-2015 check character)",
             "对照该机构的登记证书或营业执照核对代码;不知道时可以留空",
+        ),
+        Rule.BAD_BANK_ACCOUNT: (
+            "账号不正确:应为 8 到 30 位数字(数字之间可以有空格或短横线)",
+            "not a bank account number (8 to 30 digits, spaces or hyphens between groups allowed)",
+            "对照开户许可证或银行回单核对账号;在 Excel 中把该列设为“文本”,以免账号变成 6.22E+18;不知道时可以留空",
         ),
         Rule.BAD_PHONE: (
             f"「{label}」格式不正确", f"{name} is not a mainland mobile or landline number",

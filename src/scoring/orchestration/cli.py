@@ -268,8 +268,13 @@ def payments(
 ) -> None:
     """生成财务拨付计划(xlsx + csv) Write the finance payment-release schedule."""
     require_region(data_dir)
-    for path in write_payments(data_dir, parse_quarter(quarter)):
-        console.print(f"已写出 {path}")
+    q = parse_quarter(quarter)
+    folder = WORKSPACE.payments(data_dir.name, q)
+    there = set(folder.iterdir()) if folder.is_dir() else set()
+    for path in write_payments(data_dir, q):
+        # a published version is never rewritten: the file already there is the one finance has
+        kept = path in there and path.stem.endswith("_已公布")
+        console.print(f"已公布的版本保持不变 {path}" if kept else f"已写出 {path}")
 
 
 def write_payments(region_dir: Path, q: Quarter) -> list[Path]:
