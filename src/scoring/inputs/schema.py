@@ -100,6 +100,11 @@ PROVIDERS = FileSpec(
         # an organization's code is public (it is printed on its registration certificate); the
         # OCDS package identifies the provider by it
         Column("credit_code", "统一社会信用代码", Kind.CREDIT_CODE, required=False),
+        # the organisation's own office and public telephone, printed on its profile page (an
+        # organisation's numbers, published on purpose, like the bureau's: the privacy scan allows
+        # them, never a beneficiary's)
+        Column("address", "机构地址", Kind.TEXT, required=False),
+        Column("telephone", "联系电话", Kind.PHONE, required=False),
     ),
 )
 
