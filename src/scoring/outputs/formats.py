@@ -474,8 +474,10 @@ def combined_datapackage(files: dict[str, bytes], thresholds: Sequence[int]) -> 
                     field["description"] = ";".join(filter(None, [field.get("description"),
                                                                    extra["description"]]))
             fields.append(field)
-        key = ["region", "quarter", "provider_id"] if "provider_id" in spec["columns"] else (
-            ["region", "quarter"] if name == "spending" else [])
+        # a declared key (objections, offered) or one row per provider, within a region's quarter
+        key = (["region", "quarter", *spec["key"]] if "key" in spec else
+               ["region", "quarter", "provider_id"] if "provider_id" in spec["columns"] else
+               ["region", "quarter"] if name == "spending" else [])
         resources.append({
             "$schema": f"{_PROFILES}dataresource.json",
             "name": name, "title": f"{spec['title']}(各区县各季度)", "path": path, "format": "csv",
