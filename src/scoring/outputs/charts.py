@@ -6,10 +6,13 @@ figure; none of them reads files or carries personal data.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
+import warnings
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -221,10 +224,6 @@ def _values(values) -> list:
     if values is None:
         return []
     if isinstance(values, dict) and "bdata" in values:  # plotly's typed array (base64)
-        import base64
-
-        import numpy as np  # only for a typed array; the figures hold plain lists mostly
-
         return list(np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]))
     return list(values)
 
@@ -236,20 +235,22 @@ def _plain_text(text) -> str:
 def static_svg(fig: go.Figure) -> str:
     """The figure drawn as an SVG by matplotlib (bars, markers and lines with their error bars,
     grade-band lines, axis titles and ranges, legend), text kept as text."""
-    import matplotlib  # the static copy only: the site and the scoring never load it
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-    from matplotlib.figure import Figure
+    # matplotlib for the static copy only: the site and the scoring never load it; a Figure
+    # without pyplot (no global state, no GUI backend) writes its SVG itself
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure  # as above: only the static copy needs it
 
     figure = json.loads(fig.to_json())
     layout = figure.get("layout", {})
     traces = figure.get("data", [])
     horizontal = any(t.get("orientation") == "h" for t in traces)
     height = float(layout.get("height") or 360) / 96
-    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "scoring", "font.family": "sans-serif",
+    with warnings.catch_warnings(), rc_context({"svg.fonttype": "none", "svg.hashsalt": "scoring", "font.family": "sans-serif",
                          "font.sans-serif": ["Noto Sans CJK SC", "Microsoft YaHei", "DejaVu Sans"],
                          "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}):
+        # a machine without a CJK font (a fresh Debian) measures Chinese with a fallback font and
+        # warns once per character; the SVG keeps the text, which the viewer draws in its own fonts
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
         canvas = Figure(figsize=(7.5, max(2.5, height)))
         ax = canvas.add_subplot()
         categories: list = []
@@ -314,6 +315,8 @@ def static_svg(fig: go.Figure) -> str:
         labels = dict(zip(names_axis.get("tickvals") or [], names_axis.get("ticktext") or []))
         ticks = (ax.set_yticks if horizontal else ax.set_xticks)
         ticks(range(len(categories)), [_plain_text(labels.get(c, c)) for c in categories])
+        if value_axis.get("tickformat") == ",d":  # money: 100,000 as the page writes it
+            (ax.xaxis if horizontal else ax.yaxis).set_major_formatter("{x:,.0f}")
         if value_axis.get("range"):
             (ax.set_xlim if horizontal else ax.set_ylim)(*value_axis["range"])
         if names_axis.get("autorange") == "reversed":
