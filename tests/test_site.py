@@ -552,12 +552,13 @@ def test_provider_pages_give_the_profile_and_the_findings_from_the_published_rec
     as the published tables (profiles, offered, findings, contracts) have it."""
     from scoring.outputs.pages import published_regions
 
-    seen = {"falsified_or_poor": 0, "unanswered": 0, "not_inspected": 0, "missed": 0}
+    seen = {"falsified_or_poor": 0, "unanswered": 0, "not_inspected": 0, "missed": 0, "points": 0}
     for region in published_regions(site.disclosures):
         latest = region.latest
         profiles, findings = latest.table("profiles"), latest.table("findings").set_index("provider_id")
         offered, payments = latest.table("offered"), latest.table("payments").set_index("provider_id")
         complaints = latest.table("complaints").set_index("provider_id")
+        scores = latest.table("scores").set_index("provider_id")
         people = pd.read_csv(site.data / region.name / "beneficiaries.csv", dtype=str) if (
             site.data / region.name).is_dir() else None
         for row in profiles.itertuples(index=False):
@@ -595,6 +596,12 @@ def test_provider_pages_give_the_profile_and_the_findings_from_the_published_rec
                     seen["unanswered"] += 1
             else:
                 assert "本季度热线没有收到关于该机构的投诉" in words
+            deduction = Decimal(scores.at[row.provider_id, "point_deduction"] or "0")
+            if deduction:
+                assert f"综合得分扣 {deduction.normalize():f} 分" in words
+                seen["points"] += 1
+            else:
+                assert "综合得分扣" not in words
             required, missed = int(found["required_visits"]), int(found["missed_visits"])
             assert required == int(found["visits_counted"]) + missed
             if missed:

@@ -748,6 +748,8 @@ def provider_profile(region: Region, provider: dict) -> dict:
         # answered after the limit: neither in time nor still open
         findings["complaints_late"] = (findings["complaints"] - findings["complaints_in_time"]
                                        - findings["complaints_unanswered"])
+        # what falsified findings and substantiated complaints cost the score (scores.csv)
+        findings["point_deduction"] = (_row_of(published, "scores", pid) or {}).get("point_deduction", "")
     offered = None
     if (published.path / "offered.csv").is_file():
         items = published.table("offered")
