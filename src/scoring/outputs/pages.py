@@ -281,8 +281,16 @@ class Published:
     def rules(self) -> Rules:
         return Rules.model_validate(self.manifest["rules"])
 
+    @cached_property
+    def _tables(self) -> dict[str, pd.DataFrame]:
+        return {}
+
     def table(self, name: str) -> pd.DataFrame:
-        return read_public_csv(self.path / f"{name}.csv")
+        """A published table, read once per rendering (a provider's page reads its quarter's
+        tables again for each provider); a copy, so a caller's changes stay its own."""
+        if name not in self._tables:
+            self._tables[name] = read_public_csv(self.path / f"{name}.csv")
+        return self._tables[name].copy()
 
     def paid(self) -> pd.DataFrame | None:
         """Planned against paid, or None for a version published before it was recorded."""
