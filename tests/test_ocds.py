@@ -182,6 +182,8 @@ def test_escort_and_care_money_goes_to_aggregate_payees_not_the_provider(sample_
 def test_parties_carry_identifiers(sample_site):
     providers = {row["provider_id"]: row["credit_code"]
                  for row in read_public_csv(sample_site / "disclosures/huining/2026Q2/contracts.csv").to_dict("records")}
+    profiles = {row["provider_id"]: row for row in
+                read_public_csv(sample_site / "disclosures/huining/2026Q2/profiles.csv").to_dict("records")}
     for release in load(sample_site / "disclosures" / "huining" / "2026Q2" / "ocds.json")["releases"]:
         parties = {tuple(p["roles"]): p for p in release["parties"]}
         assert parties[("buyer", "payer")]["identifier"] == {
@@ -189,6 +191,10 @@ def test_parties_carry_identifiers(sample_site):
         supplier = parties[("supplier", "payee")]
         assert supplier["identifier"]["scheme"] == "CN-USCI"  # org-id.guide's code for 统一社会信用代码
         assert supplier["identifier"]["id"] == providers[supplier["id"].removeprefix("620422-")]
+        # the provider's public office and number, as its profile page gives them
+        profile = profiles[supplier["id"].removeprefix("620422-")]
+        assert supplier["address"] == {"streetAddress": profile["address"]}
+        assert supplier["contactPoint"] == {"telephone": profile["telephone"]}
         assert release["ocid"].startswith(f"{UNREGISTERED_OCID_PREFIX}-620422-")
 
 

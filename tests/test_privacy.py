@@ -153,3 +153,17 @@ def test_the_scan_reads_the_cells_of_a_workbook(tmp_path):
     assert PLANTED_PHONE.encode() not in (tmp_path / "catalog.xlsx").read_bytes()  # compressed
     findings = scan_tree(tmp_path, Roster())
     assert [(f.path, f.line, f.kind) for f in findings] == [("catalog.xlsx", 2, "电话号码")]
+
+
+def test_a_providers_own_telephone_is_allowed_but_a_beneficiarys_written_there_is_found(tmp_path):
+    """providers.csv's telephone is the organisation's public number (its profile page shows
+    it); a beneficiary's number put in that column is still a finding."""
+    tables = helpers.sample_tables()
+    beneficiary_phone = next(p for p in tables["beneficiaries"]["phone"] if p)
+    tables["providers"].loc[1, "telephone"] = beneficiary_phone
+    region = helpers.write_region(tmp_path / "region", tables=tables)
+    roster = roster_from_data([region])
+    own = tables["providers"].loc[0, "telephone"]
+    assert own and not scan_text(f"电话:{own}", roster)
+    found = scan_text(f"电话:{beneficiary_phone}", roster)
+    assert found and {f.kind for f in found} <= {"电话", "电话号码"}

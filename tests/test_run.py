@@ -3,7 +3,9 @@ notebooks write are the ones SPEC.md names, equal to the engine's own output."""
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -169,3 +171,35 @@ def test_the_notebooks_note_on_band_edges_shows_names_as_written():
     note = band_edge_summary(scores)
     assert "<" not in note and "**社**" not in note
     assert "&lt;/script&gt;" in note and "&lt;b&gt;" in note
+
+
+def test_executed_notebooks_show_every_chart_and_the_input_hashes_in_html(workdir, huining_run):
+    """`jupyter nbconvert --to html` of the executed notebooks: each plotly figure has its static
+    SVG beside it (nbconvert's HTML cannot draw plotly), with its Chinese title as text, and the
+    01 notebook lists the sha256 of every input from the validated layer's layer.json."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    from scoring.outputs.charts import PLOTLY_MIME, SVG_MIME
+
+    assert huining_run.returncode == 0, huining_run.stderr
+    folder = workdir / "build/notebooks/huining/2026Q2"
+    figures_seen = 0
+    for name in ("01_validate", "02_scores", "03_payments"):
+        notebook = nbformat.read(folder / f"{name}.ipynb", as_version=4)
+        figures = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                   if PLOTLY_MIME in o.get("data", {})]
+        html, _ = HTMLExporter().from_notebook_node(notebook)
+        # nbconvert writes an SVG output as an <img> with a data: address
+        images = [base64.b64decode(data).decode("utf-8") for data in
+                  re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)]
+        assert len(images) == len(figures), name
+        for output, image in zip(figures, images):
+            title = output["data"][PLOTLY_MIME]["layout"]["title"]["text"]
+            assert image == output["data"][SVG_MIME]
+            assert image.count(f">{title}</text>") == 1  # the title as text, not outlines
+        figures_seen += len(figures)
+        if name == "01_validate":
+            layer = json.loads((workdir / "build/validated/huining/2026Q2/layer.json").read_text(encoding="utf-8"))
+            assert layer["inputs"] and all(f"<td>{digest}</td>" in html for digest in layer["inputs"].values())
+    assert figures_seen == 5  # 02: scores, components, satisfaction; 03: payments, spending

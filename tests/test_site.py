@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import helpers
+import pandas as pd
 import pytest
 import sitebuild
 from typer.testing import CliRunner
@@ -537,3 +539,80 @@ def test_a_rebuild_with_nothing_new_changes_no_file(site, tmp_path):
     after = {p.relative_to(site.disclosures.resolve()).as_posix(): p.stat().st_ino
              for p in site.disclosures.resolve().rglob("*") if p.is_file()}
     assert after == before
+
+
+def _text(html: str) -> str:
+    """A page's words without its tags (a sentence may carry <strong> around a number)."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+
+
+def test_provider_pages_give_the_profile_and_the_findings_from_the_published_record(site):
+    """Each provider page says, for the latest quarter published, the address, telephone,
+    townships served, contract, services with guide prices and the findings in words, each number
+    as the published tables (profiles, offered, findings, contracts) have it."""
+    from scoring.outputs.pages import published_regions
+
+    seen = {"falsified_or_poor": 0, "unanswered": 0, "not_inspected": 0, "missed": 0, "points": 0}
+    for region in published_regions(site.disclosures):
+        latest = region.latest
+        profiles, findings = latest.table("profiles"), latest.table("findings").set_index("provider_id")
+        offered, payments = latest.table("offered"), latest.table("payments").set_index("provider_id")
+        complaints = latest.table("complaints").set_index("provider_id")
+        scores = latest.table("scores").set_index("provider_id")
+        people = pd.read_csv(site.data / region.name / "beneficiaries.csv", dtype=str) if (
+            site.data / region.name).is_dir() else None
+        for row in profiles.itertuples(index=False):
+            html = (site.built / f"disclosures/{region.name}/providers/{row.provider_id}.html").read_text(encoding="utf-8")
+            words = _text(html)
+            assert f"地址:{row.address}" in words and f'href="tel:{row.telephone}"' in html
+            assert row.telephone and row.address  # the samples fill both
+            assert f"服务乡镇({latest.label}):{row.townships}" in words
+            if people is not None:  # townships only, each one a beneficiary's township
+                townships = set(people.iloc[:, 4])
+                assert set(row.townships.split("、")) <= townships
+                assert not set(people.iloc[:, 5]) & set(re.findall(r"[\u4e00-\u9fff]+", words))
+            for item in offered[offered["provider_id"] == row.provider_id].itertuples(index=False):
+                assert f"{item.item_name} {Decimal(item.guide_price):,.2f} 元/{item.unit}" in words
+            found = findings.loc[row.provider_id]
+            # the findings agree with the other published tables
+            assert Decimal(found["inspection_deduction"]) == Decimal(payments.at[row.provider_id, "monetary_deduction"])
+            assert found["complaints"] == complaints.at[row.provider_id, "received"]
+            assert found["complaints_in_time"] == complaints.at[row.provider_id, "responded_in_time"]
+            inspections = int(found["inspections"])
+            if inspections == 0:
+                assert "本季度未抽查该机构的服务记录" in words
+                seen["not_inspected"] += 1
+            else:
+                assert f"抽查该机构服务记录 {inspections:,} 次:合格 {int(found['inspections_pass']):,} 次" in words
+                for column, label in (("inspections_poor", "服务较差"), ("inspections_falsified", "弄虚作假")):
+                    if int(found[column]):
+                        assert f"{label} {int(found[column]):,} 次" in words
+                        seen["falsified_or_poor"] += 1
+            if int(found["complaints"]):
+                assert f"热线受理关于该机构的投诉 {int(found['complaints']):,} 件" in words
+                assert f"规定 {found['response_limit_hours']} 小时内反馈" in words
+                if int(found["complaints_unanswered"]):
+                    assert f"季度末仍未反馈 {int(found['complaints_unanswered']):,} 件" in words
+                    seen["unanswered"] += 1
+            else:
+                assert "本季度热线没有收到关于该机构的投诉" in words
+            deduction = Decimal(scores.at[row.provider_id, "point_deduction"] or "0")
+            if deduction:
+                assert f"综合得分扣 {deduction.normalize():f} 分" in words
+                seen["points"] += 1
+            else:
+                assert "综合得分扣" not in words
+            required, missed = int(found["required_visits"]), int(found["missed_visits"])
+            assert required == int(found["visits_counted"]) + missed
+            if missed:
+                assert f"按规定应走访 {required:,} 次,已走访 {int(found['visits_counted']):,} 次,少走访 {missed:,} 次" in words
+                seen["missed"] += 1
+    assert all(seen.values()), seen  # every kind of sentence was checked on the sample
+
+
+def test_a_revised_quarter_is_marked_in_the_provider_history(site):
+    html = (site.built / "disclosures/escaping/providers/P360823-02.html").read_text(encoding="utf-8")
+    assert "已更正,现为第 2 版" in _text(html)
+    assert 'href="../2026Q2/v1/index.html"' in html and (site.built / "disclosures/escaping/2026Q2/v1/index.html").is_file()
+    unrevised = (site.built / "disclosures/huining/providers/P620422-01.html").read_text(encoding="utf-8")
+    assert "已更正" not in unrevised

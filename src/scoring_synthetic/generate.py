@@ -425,6 +425,8 @@ def build_region(profile: RegionProfile, seed: int) -> RegionData:
     providers = with_contract_amounts(providers, beneficiaries, profile.yuan_per_person_year)
     # a stream of its own, so the columns added later leave every earlier value as it was
     providers = with_bank_accounts(providers, profile.name, np.random.default_rng([seed, 2]))
+    # drawn from their own stream: columns added later never move a value drawn before them
+    providers = with_contacts(providers, profile, np.random.default_rng([seed, 13, 0]))
     catalog = make_catalog(profile.escort_weight)
     quarter_files = {}
     for index, quarter in enumerate(quarters):
@@ -539,6 +541,23 @@ def with_contract_amounts(
         contract_amount=np.round(people.to_numpy() * yuan_per_person_year * years * 100).astype(np.int64),
         contracted_beneficiaries=people.to_numpy(),
     )
+
+
+STREETS = ("人民路", "建设路", "解放路", "新华街", "文化路", "府前路", "民主路", "和平路")
+
+
+def with_contacts(providers: pd.DataFrame, profile: RegionProfile, rng: np.random.Generator) -> pd.DataFrame:
+    """Each provider's office (a street address in the first township it serves) and its office
+    telephone, in the invented area code the bureau's own number uses (0 + the code's first three
+    digits, the 555 exchange): an organisation's public numbers, never a person's."""
+    owner = township_providers(profile.townships, profile.providers)
+    addresses, phones = [], []
+    for number in range(1, len(providers) + 1):
+        served = [t for t, o in zip(profile.townships, owner) if o == number - 1] or list(profile.townships[:1])
+        street = STREETS[int(rng.integers(len(STREETS)))]
+        addresses.append(f"{profile.name}{served[0]}{street} {int(rng.integers(1, 200))} 号(合成数据)")
+        phones.append(f"0{profile.code[:3]}-556{int(rng.integers(10_000)):04d}")
+    return providers.assign(address=addresses, telephone=phones)
 
 
 def township_providers(townships: tuple[str, ...], providers: tuple[ProviderProfile, ...]) -> np.ndarray:

@@ -104,6 +104,11 @@ PROVIDERS = FileSpec(
         # where finance pays the provider (the workbook's 收款信息); never published
         Column("bank_name", "开户行", Kind.TEXT, required=False),
         Column("bank_account", "账号", Kind.BANK_ACCOUNT, required=False),
+        # the organisation's own office and public telephone, printed on its profile page (an
+        # organisation's numbers, published on purpose, like the bureau's: the privacy scan allows
+        # them, never a beneficiary's)
+        Column("address", "机构地址", Kind.TEXT, required=False),
+        Column("telephone", "联系电话", Kind.PHONE, required=False),
     ),
 )
 

@@ -6,6 +6,13 @@ figure; none of them reads files or carries personal data.
 
 from __future__ import annotations
 
+import base64
+import io
+import json
+import re
+import warnings
+
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -197,3 +204,143 @@ def province_grade_chart(summary: pd.DataFrame) -> go.Figure:
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title="机构数")
     return _layout(fig, "各县机构等级分布", height=420)
+
+
+# Static copies for the executed notebooks --------------------------------------------------------
+#
+# A notebook exported to HTML (`jupyter nbconvert --to html`) shows no plotly figure: it needs
+# plotly.js to draw. So each figure is also drawn as an SVG, from the same figure's data, by
+# matplotlib: no browser is needed (plotly's own static export, kaleido, drives a Chromium, which a
+# fresh machine has not got), and with svg.fonttype "none" the text stays text, drawn by whoever
+# views the file in their own fonts, so Chinese shows even where the machine that ran the notebook
+# has no CJK font. `show` puts both in one output: Jupyter draws the interactive figure, nbconvert's
+# HTML (which does not know plotly's type) the SVG.
+
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+SVG_MIME = "image/svg+xml"
+
+
+def _values(values) -> list:
+    if values is None:
+        return []
+    if isinstance(values, dict) and "bdata" in values:  # plotly's typed array (base64)
+        return list(np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]))
+    return list(values)
+
+
+def _plain_text(text) -> str:
+    return re.sub(r"<br\s*/?>", "\n", str(text or ""))
+
+
+def static_svg(fig: go.Figure) -> str:
+    """The figure drawn as an SVG by matplotlib (bars, markers and lines with their error bars,
+    grade-band lines, axis titles and ranges, legend), text kept as text."""
+    # matplotlib for the static copy only: the site and the scoring never load it; a Figure
+    # without pyplot (no global state, no GUI backend) writes its SVG itself
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure  # as above: only the static copy needs it
+
+    figure = json.loads(fig.to_json())
+    layout = figure.get("layout", {})
+    traces = figure.get("data", [])
+    horizontal = any(t.get("orientation") == "h" for t in traces)
+    height = float(layout.get("height") or 360) / 96
+    with warnings.catch_warnings(), rc_context({"svg.fonttype": "none", "svg.hashsalt": "scoring", "font.family": "sans-serif",
+                         "font.sans-serif": ["Noto Sans CJK SC", "Microsoft YaHei", "DejaVu Sans"],
+                         "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}):
+        # a machine without a CJK font (a fresh Debian) measures Chinese with a fallback font and
+        # warns once per character; the SVG keeps the text, which the viewer draws in its own fonts
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
+        canvas = Figure(figsize=(7.5, max(2.5, height)))
+        ax = canvas.add_subplot()
+        categories: list = []
+        for trace in traces:
+            for value in _values(trace.get("y") if horizontal else trace.get("x")):
+                if isinstance(value, str) and value not in categories:
+                    categories.append(value)
+        position = {c: i for i, c in enumerate(categories)}
+        bars = [t for t in traces if t.get("type") == "bar"]
+        mode = layout.get("barmode", "group")
+        # grouped bars side by side within a category: only the traces that have a bar there
+        sharing: dict = {}
+        for number, trace in enumerate(bars):
+            for c in _values(trace.get("y") if horizontal else trace.get("x")):
+                sharing.setdefault(position.get(c, c), []).append(number)
+        stacked = [0.0] * len(categories)
+        for index, trace in enumerate(traces):
+            across = _values(trace.get("y") if horizontal else trace.get("x"))
+            along = [float("nan") if v is None else float(v)
+                     for v in _values(trace.get("x") if horizontal else trace.get("y"))]
+            spots = [position.get(c, i) for i, c in enumerate(across)]
+            colour = (trace.get("marker") or {}).get("color") or "#4575b4"
+            error = trace.get("error_x" if horizontal else "error_y") or {}
+            errors = None
+            if error.get("array") is not None:
+                errors = [_values(error.get("arrayminus")), _values(error.get("array"))]
+            if trace.get("type") == "bar":
+                number, group = bars.index(trace), mode == "group"
+                width = [0.8 / (len(sharing[s]) if group else 1) for s in spots]
+                where = [s + ((sharing[s].index(number) - (len(sharing[s]) - 1) / 2) * w if group else 0)
+                         for s, w in zip(spots, width)]
+                base = [stacked[s] if mode == "stack" else 0 for s in spots]
+                draw = ax.barh if horizontal else ax.bar
+                drawn = draw(where, along, [w * 0.95 for w in width], base, color=colour, label=trace.get("name"),
+                             **({"xerr" if horizontal else "yerr": errors, "ecolor": "#333", "capsize": 3}
+                                if errors else {}))
+                if mode == "stack":
+                    for s, v in zip(spots, along):
+                        stacked[s] += 0 if v != v else v
+                for label, bar in zip(trace.get("text") or [], drawn):
+                    x, y = (bar.get_width(), bar.get_y() + bar.get_height() / 2) if horizontal else \
+                        (bar.get_x() + bar.get_width() / 2, bar.get_height())
+                    ax.annotate(str(label), (x, y), ha="center", va="bottom", fontsize=8)
+            else:
+                ax.errorbar(spots, along, yerr=errors, color=(trace.get("line") or {}).get("color", "#4575b4"),
+                            ecolor="#333", capsize=3, marker=None, label=trace.get("name"))
+                ax.scatter(spots, along, c=colour if isinstance(colour, list) else [colour], s=40, zorder=3)
+        for shape in layout.get("shapes", []):
+            if shape.get("xref") == "x":
+                ax.axvline(shape["x0"], color="#555", linestyle=":", linewidth=1)
+            elif shape.get("yref") == "y":
+                ax.axhline(shape["y0"], color="#555", linestyle=":", linewidth=1)
+        for note in layout.get("annotations", []):
+            if note.get("xref") == "x":
+                ax.annotate(_plain_text(note["text"]), (note["x"], 1), xycoords=("data", "axes fraction"),
+                            ha="center", va="bottom", fontsize=8, color="#333")
+            elif note.get("yref") == "y":
+                ax.annotate(_plain_text(note["text"]), (1, note["y"]), xycoords=("axes fraction", "data"),
+                            ha="left", va="center", fontsize=8, color="#333")
+        names_axis, value_axis = (layout.get("yaxis", {}), layout.get("xaxis", {})) if horizontal else \
+            (layout.get("xaxis", {}), layout.get("yaxis", {}))
+        labels = dict(zip(names_axis.get("tickvals") or [], names_axis.get("ticktext") or []))
+        ticks = (ax.set_yticks if horizontal else ax.set_xticks)
+        ticks(range(len(categories)), [_plain_text(labels.get(c, c)) for c in categories])
+        if value_axis.get("tickformat") == ",d":  # money: 100,000 as the page writes it
+            (ax.xaxis if horizontal else ax.yaxis).set_major_formatter("{x:,.0f}")
+        if value_axis.get("range"):
+            (ax.set_xlim if horizontal else ax.set_ylim)(*value_axis["range"])
+        if names_axis.get("autorange") == "reversed":
+            (ax.invert_yaxis if horizontal else ax.invert_xaxis)()
+        for axis, setter in (("xaxis", ax.set_xlabel), ("yaxis", ax.set_ylabel)):
+            setter(_plain_text((layout.get(axis, {}).get("title") or {}).get("text", "")))
+        ax.set_title(_plain_text((layout.get("title") or {}).get("text", "")), loc="left", pad=18)
+        if len(traces) > 1:
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=min(5, len(traces)), frameon=False)
+        canvas.tight_layout()
+        out = io.StringIO()
+        canvas.savefig(out, format="svg", metadata={"Date": None})
+    return out.getvalue()
+
+
+def figure_bundle(fig: go.Figure) -> dict:
+    """The figure as one notebook output: plotly's JSON (interactive in Jupyter) and its SVG copy
+    (shown by nbconvert's HTML and any viewer without plotly.js)."""
+    title = _plain_text((fig.layout.title.text if fig.layout.title else "") or "图表")
+    return {PLOTLY_MIME: json.loads(fig.to_json()), SVG_MIME: static_svg(fig), "text/plain": title}
+
+
+def show(fig: go.Figure) -> None:
+    """Display a figure in a notebook with its static copy beside it (`figure_bundle`)."""
+    from IPython.display import display  # a notebook's display: only a running kernel calls this
+
+    display(figure_bundle(fig), raw=True)

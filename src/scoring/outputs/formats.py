@@ -263,6 +263,8 @@ def ocds_releases(tables: dict[str, pd.DataFrame], run: dict, published_at: str,
     recorded = tables["paid"].set_index("contract_id")["status"] if "paid" in tables else pd.Series(dtype=str)
     due = f"{q.last_day.isoformat()}T23:59:59+08:00"
     releases = []
+    # the provider's public office and number (profiles.csv), on its party as OCDS places them
+    profiles = tables["profiles"].set_index("provider_id") if "profiles" in tables else pd.DataFrame()
     for contract in tables["contracts"].itertuples(index=False):
         ocid = f"{settings.ocid_prefix}-{region_code}-{contract.contract_id}"
         supplier = {"id": f"{region_code}-{contract.provider_id}", "name": contract.provider_name}
@@ -271,6 +273,12 @@ def ocds_releases(tables: dict[str, pd.DataFrame], run: dict, published_at: str,
         if credit_code:
             supplier_party["identifier"] = {"scheme": "CN-USCI", "id": credit_code,
                                             "legalName": contract.provider_name}
+        if contract.provider_id in profiles.index:
+            profile = profiles.loc[contract.provider_id]
+            if profile["address"]:
+                supplier_party["address"] = {"streetAddress": profile["address"]}
+            if profile["telephone"]:
+                supplier_party["contactPoint"] = {"telephone": profile["telephone"]}
         parties, milestones = [buyer_party, supplier_party], []
         payees = {"supplier": supplier}
         if contract.provider_id in payments.index:
@@ -474,8 +482,10 @@ def combined_datapackage(files: dict[str, bytes], thresholds: Sequence[int]) -> 
                     field["description"] = ";".join(filter(None, [field.get("description"),
                                                                    extra["description"]]))
             fields.append(field)
-        key = ["region", "quarter", "provider_id"] if "provider_id" in spec["columns"] else (
-            ["region", "quarter"] if name == "spending" else [])
+        # a declared key (objections, offered) or one row per provider, within a region's quarter
+        key = (["region", "quarter", *spec["key"]] if "key" in spec else
+               ["region", "quarter", "provider_id"] if "provider_id" in spec["columns"] else
+               ["region", "quarter"] if name == "spending" else [])
         resources.append({
             "$schema": f"{_PROFILES}dataresource.json",
             "name": name, "title": f"{spec['title']}(各区县各季度)", "path": path, "format": "csv",

@@ -281,8 +281,16 @@ class Published:
     def rules(self) -> Rules:
         return Rules.model_validate(self.manifest["rules"])
 
+    @cached_property
+    def _tables(self) -> dict[str, pd.DataFrame]:
+        return {}
+
     def table(self, name: str) -> pd.DataFrame:
-        return read_public_csv(self.path / f"{name}.csv")
+        """A published table, read once per rendering (a provider's page reads its quarter's
+        tables again for each provider); a copy, so a caller's changes stay its own."""
+        if name not in self._tables:
+            self._tables[name] = read_public_csv(self.path / f"{name}.csv")
+        return self._tables[name].copy()
 
     def paid(self) -> pd.DataFrame | None:
         """Planned against paid, or None for a version published before it was recorded."""
@@ -601,6 +609,7 @@ class Renderer:
             history = provider_history(region, provider["provider_id"])
             self.write(f"{region.name}/providers/{provider['slug']}.md", "provider.md.j2",
                        region=region, provider=provider, history=_records(history),
+                       profile=provider_profile(region, provider),
                        figure=figure_json(charts.score_history_chart(history, rules)),
                        root="../../../")
 
@@ -715,6 +724,53 @@ def provider_list(region: Region) -> list[dict]:
     return [providers[k] for k in sorted(providers)]
 
 
+def _row_of(published: Published, table: str, provider_id: str) -> dict | None:
+    """A provider's row of a published table, or None (not in it, or a version published
+    before the table was)."""
+    if not (published.path / f"{table}.csv").is_file():
+        return None
+    rows = published.table(table)
+    rows = rows[rows["provider_id"] == provider_id]
+    return rows.iloc[0].to_dict() if len(rows) else None
+
+
+def _int(value) -> int:
+    return int(value) if str(value).strip() else 0
+
+
+FINDING_COUNTS = ("inspections", "inspections_pass", "inspections_poor", "inspections_falsified",
+                  "complaints", "complaints_substantiated", "complaints_in_time",
+                  "complaints_unanswered", "required_visits", "visits_counted", "missed_visits")
+
+
+def provider_profile(region: Region, provider: dict) -> dict:
+    """What the provider page says about the provider in its latest published quarter, all from
+    that quarter's public files: profile (address, telephone, townships), contract, the services
+    it delivered with their guide prices by category, and the findings as numbers (the template
+    says them in words). A part is None when that version did not publish it."""
+    published = next(q for q in region.quarters if q.quarter == provider["latest"])
+    pid = provider["provider_id"]
+    findings = _row_of(published, "findings", pid)
+    if findings is not None:
+        findings.update({key: _int(findings[key]) for key in FINDING_COUNTS})
+        # answered after the limit: neither in time nor still open
+        findings["complaints_late"] = (findings["complaints"] - findings["complaints_in_time"]
+                                       - findings["complaints_unanswered"])
+        # what falsified findings and substantiated complaints cost the score (scores.csv)
+        findings["point_deduction"] = (_row_of(published, "scores", pid) or {}).get("point_deduction", "")
+    offered = None
+    if (published.path / "offered.csv").is_file():
+        items = published.table("offered")
+        items = items[items["provider_id"] == pid]
+        category = dict(zip(*published.table("catalog")[["item_code", "category"]].T.to_numpy()))
+        offered = [(name, _records(group)) for name, group in
+                   items.assign(category=items["item_code"].map(category).fillna("其他"))
+                   .groupby("category", sort=False)]
+    return {"published": published, "profile": _row_of(published, "profiles", pid),
+            "contract": _row_of(published, "contracts", pid), "offered": offered,
+            "findings": findings}
+
+
 def provider_history(region: Region, provider_id: str) -> pd.DataFrame:
     rows = []
     for published in region.quarters:
@@ -726,6 +782,8 @@ def provider_history(region: Region, provider_id: str) -> pd.DataFrame:
         satisfaction = published.table("satisfaction").set_index("provider_id")
         rows.append({
             "quarter": published.quarter, "label": published.label,
+            # a revised quarter: its current version and the earlier ones still online (v<N>/)
+            "version": published.manifest["version"], "earlier": published.versions,
             "score": score["score"], "score_ci_low": score["score_ci_low"],
             "score_ci_high": score["score_ci_high"], "grade": score["grade"],
             "near_band_edge": score["near_band_edge"], "reason": score["reason"],
@@ -734,7 +792,7 @@ def provider_history(region: Region, provider_id: str) -> pd.DataFrame:
             "rate": satisfaction.at[provider_id, "rate"] if provider_id in satisfaction.index else "",
             "small_sample": satisfaction.at[provider_id, "small_sample"] if provider_id in satisfaction.index else "",
         })
-    return pd.DataFrame(rows, columns=["quarter", "label", "score", "score_ci_low", "score_ci_high",
+    return pd.DataFrame(rows, columns=["quarter", "label", "version", "earlier", "score", "score_ci_low", "score_ci_high",
                                        "grade", "near_band_edge", "reason", "release", "withheld",
                                        "rate", "small_sample"])
 

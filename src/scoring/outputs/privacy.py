@@ -175,6 +175,10 @@ def roster_from_data(data_roots: Iterable[Path]) -> Roster:
                     public += [v for c in columns if c in table for v in table[c].unique()]
                 if table is not None and spec == "providers" and "credit_code" in table:
                     roster.public_codes |= {str(v).strip().upper() for v in table["credit_code"] if str(v).strip()}
+                if table is not None and spec == "providers" and "telephone" in table:
+                    # an organisation's public number, on its profile page; a beneficiary's number
+                    # written there is still found (as a roster token)
+                    roster.allow_phones(v for v in table["telephone"] if str(v).strip())
             people = load_input(region_dir, FILES["beneficiaries"]).frame
             if people is not None and "township" in people:
                 public += list(people["township"].unique())

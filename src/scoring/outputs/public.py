@@ -9,7 +9,8 @@ the 数据字典 page, the finance workbook's headers and the pages all read it.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
@@ -158,6 +159,53 @@ PUBLIC_TABLES: dict[str, dict] = {
             "revision": ("更正版本", "integer", "异议成立后更正公布的版本号;未导致更正时为空"),
         },
     },
+    "profiles": {
+        "title": "服务机构概况",
+        "summary": "各机构的地址、电话与本季度服务的乡镇",
+        "columns": {
+            "provider_id": ("机构编号", "string", ""),
+            "provider_name": ("服务机构", "string", ""),
+            "address": ("机构地址", "string", "未填报时为空"),
+            "telephone": ("机构电话", "string", "服务机构对外公开的电话;未填报时为空"),
+            "townships": ("服务乡镇", "string", "本季度有已完成服务记录的服务对象所在乡镇,以「、」分隔"),
+        },
+    },
+    "offered": {
+        "title": "机构提供的服务项目",
+        "summary": "各机构本季度提供的服务项目与指导价",
+        "key": ["provider_id", "item_code"],
+        "columns": {
+            "provider_id": ("机构编号", "string", ""),
+            "provider_name": ("服务机构", "string", ""),
+            "item_code": ("项目编码", "string", ""),
+            "item_name": ("项目名称", "string", ""),
+            "unit": ("计量单位", "string", ""),
+            "guide_price": ("指导价(元)", "number", ""),
+        },
+    },
+    "findings": {
+        "title": "抽查、投诉与走访情况",
+        "summary": "各机构本季度的抽查结果、投诉办理速度与应走访次数",
+        "columns": {
+            "provider_id": ("机构编号", "string", ""),
+            "provider_name": ("服务机构", "string", ""),
+            "inspections": ("抽查次数", "integer", ""),
+            "inspections_pass": ("抽查合格", "integer", ""),
+            "inspections_poor": ("抽查服务较差", "integer", ""),
+            "inspections_falsified": ("抽查弄虚作假", "integer", ""),
+            "inspection_deduction": ("抽查扣款(元)", "number", ""),
+            "complaints": ("受理投诉", "integer", "热线工单数"),
+            "complaints_substantiated": ("投诉经核实属实", "integer", ""),
+            "complaints_in_time": ("投诉按时办结", "integer", ""),
+            "complaints_unanswered": ("投诉尚未反馈", "integer", ""),
+            "response_hours_median": ("投诉反馈用时中位数(小时)", "number", "已反馈的工单;没有时为空"),
+            "response_hours_max": ("投诉反馈最长用时(小时)", "number", "已反馈的工单;没有时为空"),
+            "response_limit_hours": ("投诉反馈时限(小时)", "number", "规则 complaint_response_hours"),
+            "required_visits": ("应走访次数", "integer", "应服务人月按救助类别应走访次数之和"),
+            "visits_counted": ("已走访次数", "integer", "每人每月计入的走访,最多计到应走访次数"),
+            "missed_visits": ("缺少走访次数", "integer", "应走访次数减已走访次数"),
+        },
+    },
     "catalog": {
         "title": "服务项目清单",
         "summary": "服务项目、计量单位与指导价",
@@ -192,6 +240,11 @@ UNITS: dict[str, str] = {
     "contracted_beneficiaries": "人", "guide_price": "元", "standard_minutes": "分钟",
     "gradable": "是/否", "near_band_edge": "是/否", "small_sample": "是/否",
     "received_on": "日期", "decided_on": "日期", "revision": "版本号",
+    "inspections": "次", "inspections_pass": "次", "inspections_poor": "次", "inspections_falsified": "次",
+    "inspection_deduction": "元", "complaints": "件", "complaints_substantiated": "件",
+    "complaints_in_time": "件", "complaints_unanswered": "件", "response_hours_median": "小时",
+    "response_hours_max": "小时", "response_limit_hours": "小时", "required_visits": "次",
+    "visits_counted": "次", "missed_visits": "次",
 }
 MEANINGS: dict[str, str] = {
     "provider_id": "服务机构在本县的编号;ALL 为全部机构合计",
@@ -271,6 +324,27 @@ MEANINGS: dict[str, str] = {
     "unit": "服务的计量单位(次、小时、天)",
     "guide_price": "每个计量单位的指导价",
     "standard_minutes": "一次服务的标准时长",
+    "address": "服务机构办公地址",
+    "telephone": "服务机构对外公开的联系电话",
+    "townships": "本季度有服务记录的服务对象所在的乡镇(只到乡镇一级)",
+    "item_name": "服务项目的名称",
+    ("offered", "unit"): "服务的计量单位(次、小时、天)",
+    ("offered", "guide_price"): "服务项目清单中每个计量单位的指导价",
+    "inspections": "民政局本季度抽查该机构服务记录的次数",
+    "inspections_pass": "抽查结果为合格的次数",
+    "inspections_poor": "抽查发现服务较差的次数",
+    "inspections_falsified": "抽查发现弄虚作假的次数",
+    "inspection_deduction": "抽查发现问题后扣减的服务费之和",
+    "complaints": "热线受理的投诉工单数",
+    "complaints_substantiated": "经核实属实的投诉工单数",
+    "complaints_in_time": "在规定时限内反馈的投诉工单数",
+    "complaints_unanswered": "季度结束时还没有反馈的投诉工单数",
+    "response_hours_median": "已反馈工单从受理到反馈所用小时数的中位数",
+    "response_hours_max": "已反馈工单从受理到反馈所用的最长小时数",
+    "response_limit_hours": "规则规定的投诉反馈时限",
+    "required_visits": "本季度按救助类别应当上门走访的次数之和",
+    "visits_counted": "计入要求的走访次数(每人每月最多计到应走访次数)",
+    "missed_visits": "应走访而没有走访的次数",
     # the columns added to the combined downloads (disclosures/all/)
     "region": "区县(网址中的文件夹名)",
     "quarter": "季度:年份、字母 Q 和季度序号,第二季度写作 Q2",
@@ -303,12 +377,13 @@ SUPPRESSIBLE: dict[str, dict[str, tuple[str, ...]]] = {
     "contracts": {"contracted_beneficiaries": (SMALL,)},  # no totals published: nothing to recover
 }
 TEXT_COLUMNS = {"provider_id", "provider_name", "contract_id", "reason", "item_code", "category",
-                "name", "unit", "credit_code", "objection_id", "about", "summary", "decision"}
+                "name", "unit", "credit_code", "objection_id", "about", "summary", "decision",
+                "address", "telephone", "townships", "item_name"}
 
 
 def public_tables(results: dict[str, pd.DataFrame], providers: pd.DataFrame,
-                  catalog: pd.DataFrame, rules: Rules,
-                  earlier: list[View] = ()) -> tuple[dict[str, pd.DataFrame], list[list[str]]]:
+                  catalog: pd.DataFrame, rules: Rules, earlier: list[View] = (),
+                  evidence: "Evidence | None" = None) -> tuple[dict[str, pd.DataFrame], list[list[str]]]:
     """The quarter's public tables from its result tables (as read by `stages.read_result`) and
     the region's typed providers and catalog, and the small counts of satisfaction.csv shown as
     "x" (for the audit at publication; never published). No personal column survives; small
@@ -332,6 +407,8 @@ def public_tables(results: dict[str, pd.DataFrame], providers: pd.DataFrame,
         # what was objected to and what was decided; the objector stays in the input
         "objections": results["objections"],
     }
+    if evidence is not None:  # the providers' profiles and findings (`provider_tables`)
+        tables.update(provider_tables(results["scores"], providers, catalog, rules, evidence))
     for name, table in tables.items():
         columns = list(PUBLIC_TABLES[name]["columns"])
         tables[name] = table[columns].reset_index(drop=True)
@@ -506,6 +583,115 @@ def _public_spending(spending: pd.DataFrame, threshold: int) -> pd.DataFrame:
     for column in ("per_capita_annual", "ratio_to_standard", "difference_to_standard"):
         out[column] = out[column].mask(small, "")
     return out
+
+
+# The providers' profiles and this quarter's findings ----------------------------------------------
+#
+# What a reader of a provider's page is told besides its scores: where it is and how to call it,
+# the townships it served, the services it delivered, and what the evidence found. Every count here
+# is of events about an organisation (spot checks of its service records, hotline tickets about it,
+# visits it owed), not of people, and most are pinned by what is published already (the inspection
+# component is the share passed, the point deduction counts falsified findings and substantiated
+# complaints, complaints.csv has the ticket counts, hours_required the visits owed): they are
+# published as they are, as complaints.csv's are. The townships are the beneficiaries' township
+# only (public, SPEC), never a village, and no count of people per township is published.
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The rows behind a quarter's numbers that the provider tables read: the results layer's
+    trace (inspections, tickets, required beneficiary-months, hours of each completed record)
+    and the validated beneficiaries (for their township only)."""
+
+    inspections: pd.DataFrame
+    tickets: pd.DataFrame
+    required_months: pd.DataFrame
+    record_hours: pd.DataFrame
+    beneficiaries: pd.DataFrame
+
+
+def provider_tables(scores: pd.DataFrame, providers: pd.DataFrame, catalog: pd.DataFrame,
+                    rules: Rules, evidence: Evidence) -> dict[str, pd.DataFrame]:
+    """profiles, offered and findings: one row per scored provider (per provider and item)."""
+    ids = list(scores["provider_id"])
+    names = dict(zip(scores["provider_id"], scores["provider_name"]))
+    return {"profiles": _profiles(ids, names, providers, evidence),
+            "offered": _offered(ids, names, catalog, evidence.record_hours),
+            "findings": _findings(ids, names, rules, evidence)}
+
+
+def _profiles(ids: list[str], names: dict[str, str], providers: pd.DataFrame, evidence: Evidence) -> pd.DataFrame:
+    contact = providers.set_index("provider_id")
+    township = dict(zip(evidence.beneficiaries["beneficiary_id"], evidence.beneficiaries["township"]))
+    served = evidence.record_hours.assign(township=evidence.record_hours["beneficiary_id"].map(township))
+    townships = served.dropna(subset=["township"]).groupby("provider_id")["township"].agg(
+        lambda t: "、".join(sorted(set(t))))
+
+    def column(name: str) -> list[str]:
+        if name not in contact:  # an optional column the region's file leaves out
+            return [""] * len(ids)
+        values = _text_of(contact[name], "text")
+        return [values.get(pid, "") for pid in ids]
+
+    return pd.DataFrame({"provider_id": ids, "provider_name": [names[pid] for pid in ids],
+                         "address": column("address"), "telephone": column("telephone"),
+                         "townships": [townships.get(pid, "") for pid in ids]})
+
+
+def _offered(ids: list[str], names: dict[str, str], catalog: pd.DataFrame, record_hours: pd.DataFrame) -> pd.DataFrame:
+    items = catalog.set_index("item_code")
+    pairs = record_hours[["provider_id", "item_code"]].drop_duplicates()
+    pairs = pairs[pairs["provider_id"].isin(ids) & pairs["item_code"].isin(items.index)]
+    pairs = pairs.sort_values(["provider_id", "item_code"], kind="stable")
+    codes = pairs["item_code"]
+    return pd.DataFrame({
+        "provider_id": pairs["provider_id"].to_numpy(),
+        "provider_name": pairs["provider_id"].map(names).to_numpy(),
+        "item_code": codes.to_numpy(),
+        "item_name": _text_of(codes.map(items["name"]), "text").to_numpy(),
+        "unit": _text_of(codes.map(items["unit"]), "text").to_numpy(),
+        "guide_price": _text_of(codes.map(items["guide_price"]), "money").to_numpy(),
+    }, columns=list(PUBLIC_TABLES["offered"]["columns"]))
+
+
+def _hours(value: Decimal | None) -> str:
+    return "" if value is None else f"{value.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}"
+
+
+def _median(values: list[Decimal]) -> Decimal | None:
+    if not values:
+        return None
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def _findings(ids: list[str], names: dict[str, str], rules: Rules, evidence: Evidence) -> pd.DataFrame:
+    rows = []
+    inspections, tickets, months = evidence.inspections, evidence.tickets, evidence.required_months
+    for pid in ids:
+        checks = inspections[inspections["provider_id"] == pid]
+        own = tickets[tickets["provider_id"] == pid]
+        answered = sorted(Decimal(h) for h in own["response_hours"] if h not in ("", None))
+        owed = months[months["provider_id"] == pid]
+        required = pd.to_numeric(owed["required_visits"]).astype("int64")
+        counted = pd.to_numeric(owed["visits"]).astype("int64").clip(upper=required)
+        rows.append({
+            "provider_id": pid, "provider_name": names[pid],
+            "inspections": len(checks),
+            **{f"inspections_{result}": int((checks["result"] == result).sum())
+               for result in ("pass", "poor", "falsified")},
+            "inspection_deduction": f"{sum((Decimal(v) for v in checks['deduction_yuan'] if v), Decimal(0)):.2f}",
+            "complaints": len(own),
+            "complaints_substantiated": int((own["substantiated"] == "yes").sum()),
+            "complaints_in_time": int((own["in_time"] == "True").sum()),
+            "complaints_unanswered": int((own["responded_at"] == "").sum()),
+            "response_hours_median": _hours(_median(answered)),
+            "response_hours_max": _hours(answered[-1] if answered else None),
+            "response_limit_hours": f"{rules.complaint_response_hours:g}",
+            "required_visits": int(required.sum()), "visits_counted": int(counted.sum()),
+            "missed_visits": int((required - counted).sum()),
+        })
+    return pd.DataFrame(rows, columns=list(PUBLIC_TABLES["findings"]["columns"])).astype(str)
 
 
 def _text_of(values: pd.Series, kind: str) -> pd.Series:

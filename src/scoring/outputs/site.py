@@ -30,7 +30,7 @@ import yaml
 
 from scoring.files import written_aside, written_file
 from scoring.outputs.pages import render_pages
-from scoring.outputs.formats import CONTACT_FILE
+from scoring.outputs.formats import CONTACT_FILE, read_public_csv
 from scoring.outputs.privacy import Finding, Roster, public_phones, roster_from_data, scan_tree
 from scoring.outputs.search import write_words
 from scoring.outputs.store import Store, StoreBusy
@@ -137,6 +137,10 @@ def build(config: Path = Path("mkdocs.yml"), data_roots: list[Path] | None = Non
     # the bureaus' own numbers, published on purpose in each region's contact file
     for contact_file in sorted((docs_dir / "disclosures").glob(f"*/{CONTACT_FILE}")):
         roster.allow_phones(public_phones(json.loads(contact_file.read_text(encoding="utf-8"))))
+    # and the providers' own numbers, which passed the same scan when their quarter was published
+    # (allowed there from providers.csv only; a beneficiary's number is a roster token still)
+    for profiles in sorted((docs_dir / "disclosures").glob("*/*/profiles.csv")):
+        roster.allow_phones(v for v in read_public_csv(profiles)["telephone"] if v)
     with written_aside(site_dir) as built:  # swapped in only when every check below has passed
         started = time.perf_counter()
         result = subprocess.run(
