@@ -417,6 +417,23 @@ def test_public_pages_speak_plain_chinese(site):
         assert not BARE_AMOUNT.findall(text), (page, BARE_AMOUNT.findall(text)[:5])
 
 
+CHART_DATA = re.compile(r'<script type="application/json" class="chart-data"[^>]*>(.*?)</script>', re.S)
+
+
+def test_charts_name_quarters_as_the_tables_do(site):
+    # what a chart draws (ticks, hover, legends) is data inside its script, out of prose()'s sight
+    drawn = 0
+    for page in public_pages(site):
+        for figure in CHART_DATA.findall(page.read_text(encoding="utf-8")):
+            strings = re.findall(r'"((?:[^"\\]|\\.)*)"', json.dumps(json.loads(figure), ensure_ascii=False))
+            codes = [s for s in strings if re.search(r"\b20\d\dQ[1-4]\b", s)]
+            assert not codes, (page, codes[:3])
+            drawn += 1
+    history = (site.built / "disclosures/xiajiang/providers/P360823-01.html").read_text(encoding="utf-8")
+    assert "2025年<br>第四季度" in json.loads(CHART_DATA.search(history).group(1))["data"][0]["x"]
+    assert drawn >= 20
+
+
 def test_money_times_and_ratios_read_as_people_write_them(site):
     home = prose(site.built / "index.html")
     assert re.search(r"计划拨付资金 [\d,]+\.\d{2} 元", home)

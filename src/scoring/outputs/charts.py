@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from scoring.inputs.months import Quarter
 from scoring.inputs.rules import Rules
 from scoring.inputs.schema import GRADES
 
@@ -177,7 +178,10 @@ def score_history_chart(history: pd.DataFrame, rules: Rules) -> go.Figure:
     table = history[history["score"] != ""]
     score = _number(table["score"])
     fig = go.Figure()
-    fig.add_scatter(x=table["quarter"], y=score, mode="lines+markers", name="综合得分",
+    # the quarter named as the tables name it (2026年第二季度), its year on a line of its own so
+    # four quarters fit a phone's width without turning sideways
+    quarters = [Quarter.parse(q).label.replace("年", "年<br>", 1) for q in table["quarter"]]
+    fig.add_scatter(x=quarters, y=score, mode="lines+markers", name="综合得分",
                     line_color="#4575b4",
                     marker=dict(size=10, color=[GRADE_COLOURS.get(g, "#8c8c8c") for g in table["grade"]]),
                     error_y=dict(type="data", symmetric=False,
