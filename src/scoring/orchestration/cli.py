@@ -207,7 +207,7 @@ def _refusal_of(region_dir: Path, q: Quarter) -> Refusal | None:
 
 
 def run_province_quarter(province_dir: Path, q: Quarter, workers: int | None, scheduler: str | None,
-                         force: bool = False, out: str | None = None) -> bool:
+                         force: bool = False, out: str | None = None, notebooks: bool = True) -> bool:
     """Every county of a province, in parallel, with one progress bar (done now, kept from an
     earlier complete run, with errors, remaining); then the province notebook."""
     root = provinces.output_root(out or BUILD)
@@ -232,7 +232,7 @@ def run_province_quarter(province_dir: Path, q: Quarter, workers: int | None, sc
 
         try:
             result = provinces.run_province(province_dir, q, root, workers=workers, scheduler=scheduler,
-                                            force=force, on_start=started, on_county=finished)
+                                            force=force, notebooks=notebooks, on_start=started, on_county=finished)
         except KeyboardInterrupt:
             progress.stop()
             err.print(f"[yellow]已中断[/]:{counts['done'] + counts['kept']} 个县已完整保存。"
@@ -265,6 +265,7 @@ def run(
     scheduler: Annotated[Optional[str], typer.Option(help="全省:Dask 集群地址,如 tcp://10.0.0.5:8786")] = None,
     force: Annotated[bool, typer.Option("--force", help="全省:重新运行每个县,包括上次已完整运行且输入未变的县")] = False,
     out: Annotated[Optional[str], typer.Option("--out", help="全省:输出根目录(各工作机可达的共享目录或 file:// 地址;默认 build)")] = None,
+    notebooks: Annotated[bool, typer.Option("--notebooks/--no-notebooks", help="全省:执行并保留各县的笔记本(默认);--no-notebooks 直接运行各阶段,结果层相同,用于全国规模演练")] = True,
 ) -> None:
     """用 papermill 执行笔记本评分,保留执行过的笔记本 Score a quarter by running the notebooks.
 
@@ -272,12 +273,12 @@ def run(
     require_region(data_dir)
     if all_quarters == (quarter is not None):
         fail("请给出 --quarter 2026Q2,或 --all-quarters(二者选一)")
-    if (force or out) and not provinces.is_province(data_dir):
-        fail("--force 与 --out 只用于全省运行(省目录下各县一个目录)")
+    if (force or out or not notebooks) and not provinces.is_province(data_dir):
+        fail("--force、--out 与 --no-notebooks 只用于全省运行(省目录下各县一个目录)")
     if provinces.is_province(data_dir):
         if all_quarters:
             fail("全省运行请逐季度给出 --quarter")
-        if not run_province_quarter(data_dir, parse_quarter(quarter), workers, scheduler, force, out):
+        if not run_province_quarter(data_dir, parse_quarter(quarter), workers, scheduler, force, out, notebooks):
             raise typer.Exit(1)
         return
     quarters = region_quarters(data_dir) if all_quarters else [parse_quarter(quarter)]
