@@ -126,7 +126,11 @@ def main() -> None:
     parser.add_argument("--counties", type=int, default=2800)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--notebooks-counties", type=int, default=100)
+    parser.add_argument("--report-only", action="store_true", help="the figures again from the last runs")
     args = parser.parse_args()
+    if args.report_only:
+        report(*json.loads((OUT / "runs.json").read_text(encoding="utf-8")), args.workers)
+        return
     OUT.mkdir(parents=True, exist_ok=True)
     import psutil
 
@@ -146,9 +150,12 @@ def main() -> None:
         runs.append(run(first(small, 400, "small-400"), cluster, args.workers, notebooks=False))
         runs.append(run(medium, cluster, args.workers, notebooks=False))
         runs.append(run(large, cluster, args.workers, notebooks=False))
-        with_notebooks = run(first(small, args.notebooks_counties, f"small-{args.notebooks_counties}"),
-                             cluster, args.workers, notebooks=True)
+        some = first(small, args.notebooks_counties, f"small-{args.notebooks_counties}")
+        if args.notebooks_counties not in (100, 400):  # the same counties without notebooks too
+            runs.append(run(some, cluster, args.workers, notebooks=False))
+        with_notebooks = run(some, cluster, args.workers, notebooks=True)
         runs.append(run(small, cluster, args.workers, notebooks=False))
+    (OUT / "runs.json").write_text(json.dumps([runs, with_notebooks]), encoding="utf-8")
     report(runs, with_notebooks, args.workers)
 
 
@@ -161,22 +168,27 @@ def report(runs: list[dict], with_notebooks: dict, workers: int) -> None:
     print(f"client peak memory: {low['client_peak_mib']} MiB at {low['counties']} counties, "
           f"{high['client_peak_mib']} MiB at {high['counties']} counties ({change:+.1%}; flat means within 20%: "
           f"{'yes' if abs(change) <= 0.20 else 'NO'})")
-    # worker-seconds = a x counties + b x records (non-negative least squares through the runs)
-    design = np.array([[r["counties"], r["records"]] for r in runs], dtype=float)
-    cost = np.array([r["wall_seconds"] * r["workers"] for r in runs])
-    (per_county, per_record), residual = nnls(design, cost)
+    # wall = fixed + (a x counties + b x records) / workers, non-negative least squares over the runs;
+    # fixed: the client's start, connecting, the province summary and its notebook
+    design = np.array([[1.0, r["counties"] / r["workers"], r["records"] / r["workers"]] for r in runs])
+    wall = np.array([r["wall_seconds"] for r in runs])
+    (fixed, per_county, per_record), residual = nnls(design, wall)
+    marginal = (high["wall_seconds"] - low["wall_seconds"]) * workers / (high["counties"] - low["counties"])
     stages_pc = [r for r in runs if r["counties"] == with_notebooks["counties"] and not r["notebooks"]][0]
-    notebooks_pc = with_notebooks["worker_seconds_per_county"] - stages_pc["worker_seconds_per_county"]
-    scheduler_s = max(r["scheduler_ms_per_task"] for r in runs) / 1000
-    print(f"fitted: {per_county:.3f} worker-s per county + {per_record * 1e5:.2f} worker-s per 100,000 records "
-          f"(stages; residual {residual:.1f} s over {len(runs)} runs); notebooks add {notebooks_pc:.2f} worker-s "
-          f"per county; scheduler {scheduler_s * 1000:.1f} ms per task (one process)")
+    notebooks_pc = (with_notebooks["wall_seconds"] - stages_pc["wall_seconds"]) * workers / with_notebooks["counties"]
+    scheduler_s = high["scheduler_ms_per_task"] / 1000  # the longest run: idle heartbeats amortised
+    print(f"per-county cost between {low['counties']} and {high['counties']} small counties: {marginal:.3f} worker-s "
+          f"a county, of which the task itself {high['task_seconds_per_county']:.3f} s: overhead "
+          f"{marginal - high['task_seconds_per_county']:.3f} s a county")
+    print(f"fitted: {fixed:.1f} s fixed + {per_county:.3f} worker-s per county + {per_record * 1e5:.2f} worker-s "
+          f"per 100,000 records (stages; residual {residual:.1f} s over {len(runs)} runs); notebooks add "
+          f"{notebooks_pc:.2f} worker-s per county; scheduler {scheduler_s * 1000:.1f} ms CPU per task (one process)")
     counties, records = 2800, 2800 * NATIONAL_RECORDS
     base = per_county * counties + per_record * records
     print(f"national estimate, {counties:,} counties x {NATIONAL_RECORDS:,} records = {records / 1e6:.1f}M records:")
     for n in sorted({workers, 16, 64, 256}):
-        stages_h = max(base / n, scheduler_s * counties) / 60
-        nb_h = max((base + notebooks_pc * counties) / n, scheduler_s * counties) / 60
+        stages_h = (fixed + max(base / n, scheduler_s * counties)) / 60
+        nb_h = (fixed + max((base + notebooks_pc * counties) / n, scheduler_s * counties)) / 60
         print(f"  {n:>4} workers: {stages_h:6.1f} min without notebooks, {nb_h:6.1f} min with every county's notebooks")
     print("assumptions: workers like these cores (one thread each), cost linear in counties and records as fitted, "
           "workers scale without contention (the shared output directory keeps up, about "
@@ -184,7 +196,7 @@ def report(runs: list[dict], with_notebooks: dict, workers: int) -> None:
           "client memory flat as measured; generation and publishing excluded")
     (OUT / "national.json").write_text(json.dumps({
         "machine": machine(), "runs": runs, "with_notebooks": with_notebooks,
-        "fit": {"worker_seconds_per_county": per_county, "worker_seconds_per_record": per_record,
+        "fit": {"fixed_seconds": fixed, "worker_seconds_per_county": per_county, "worker_seconds_per_record": per_record,
                 "notebooks_worker_seconds_per_county": notebooks_pc, "scheduler_seconds_per_task": scheduler_s},
     }, indent=2), encoding="utf-8")
     print(f"figures: {OUT / 'national.json'}")

@@ -215,8 +215,9 @@ def test_a_stopped_run_resumes_with_the_counties_not_complete(province, local, c
     finally:
         client.send_signal(signal.SIGKILL)
         client.communicate(timeout=30)
-    with Client(cluster.address, timeout=30) as c:  # the counties the cluster was running finish
-        wait_for(lambda: not any(c.processing().values()), timeout=120, what="an idle cluster")
+    with Client(cluster.address, timeout=30) as c:  # the counties the workers were running finish
+        wait_for(lambda: not any(c.run(lambda dask_worker: dask_worker.state.executing_count).values()),
+                 timeout=120, every=0.5, what="idle workers")
     kept = records(build)
     assert 3 <= len(kept) < COUNTIES
 
@@ -256,7 +257,7 @@ def test_ctrl_c_stops_a_local_run_without_a_traceback(province, tmp_path):
     assert "已中断" in err
     done = records(build)
     assert 1 <= len(done) < COUNTIES
-    rerun = run_province(province, Q, build, workers=2)
+    rerun = run_province(province, Q, build, workers=2, notebooks=False)  # the rest, quickly
     assert sorted(set(rerun.ran) | set(done)) == sorted(p.parent.name for p in province.glob("*/region.yaml"))
     assert not set(rerun.ran) & set(done)
 
