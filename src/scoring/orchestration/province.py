@@ -235,10 +235,10 @@ def local_outcomes(regions: list[Path], quarter: str, build: Path, runs: Path,
     # already talks ZeroMQ can deadlock
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
     try:
-        futures = [pool.submit(county_task, str(region), quarter, str(build), str(runs), notebooks)
-                   for region in regions]
+        futures = {pool.submit(county_task, str(region), quarter, str(build), str(runs), notebooks): region.name
+                   for region in regions}
         for future in as_completed(futures):
-            yield future.result()
+            yield _result(future, futures[future])
     except BaseException:  # stopped (Ctrl-C): counties not started are dropped, running ones finish
         pool.shutdown(wait=False, cancel_futures=True)
         raise
@@ -261,12 +261,21 @@ def dask_outcomes(regions: list[Path], quarter: str, build: Path, runs: Path,
         raise Refusal(Code.CLUSTER_UNREACHABLE, f"无法连接 Dask 调度器 {scheduler}({error})。",
                       "请确认调度器已启动(dask scheduler)、地址和端口正确,且本机能访问该地址。") from error
     with client:
-        futures = [client.submit(county_task, str(region), quarter, str(build), str(runs), notebooks,
-                                 key=f"county-{region.name}-{quarter}", pure=False)
-                   for region in regions]
-        for future in dask_completed(futures):
-            yield future.result()
+        futures = {client.submit(county_task, str(region), quarter, str(build), str(runs), notebooks,
+                                 key=f"county-{region.name}-{quarter}", pure=False): region.name
+                   for region in regions}
+        for future in dask_completed(list(futures)):
+            yield _result(future, futures.pop(future))
             future.release()  # the client keeps nothing of a finished county
+
+
+def _result(future, county: str) -> CountyOutcome:
+    """The county's outcome; a task that died (its worker killed too often, a local worker lost)
+    is a county not run, reported with the reason and run again by the next run (no record)."""
+    try:
+        return future.result()
+    except Exception as error:
+        return CountyOutcome(county, 0, 0, f"未完成 ({type(error).__name__}): {error};再次运行同一命令即可续跑")
 
 
 @dataclass
