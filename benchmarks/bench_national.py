@@ -58,11 +58,10 @@ def generated(name: str, counties: int, records: int, beneficiaries: int) -> Pat
 def first(province: Path, n: int, name: str) -> Path:
     """A province of the first n counties of `province` (symbolic links to its county folders)."""
     out = OUT / "data" / name
-    if not out.exists() or len(list(out.iterdir())) != n:
-        shutil.rmtree(out, ignore_errors=True)
-        out.mkdir(parents=True)
-        for county in sorted(p.parent for p in province.glob("*/region.yaml"))[:n]:
-            (out / county.name).symlink_to(county, target_is_directory=True)
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    for county in sorted(p.parent for p in province.glob("*/region.yaml"))[:n]:
+        (out / county.name).symlink_to(county, target_is_directory=True)
     return out
 
 

@@ -107,7 +107,7 @@ def output_root(where: str | Path) -> Path:
     if url.scheme and len(url.scheme) > 1:  # "C:" is a drive, not a scheme
         raise Refusal(Code.OUTPUT_NOT_REACHABLE,
                       f"输出位置 {text} 不是本机路径或 file:// 地址,无法在其中原子地写入各县的结果。",
-                      "请把共享存储挂载为每台工作机上相同的目录(NFS、SMB、s3fs 等),再给出该目录或 file:// 地址。")
+                      "请把共享目录(NFS、SMB)挂载到每台工作机的同一路径,再给出该目录或 file:// 地址。")
     return Path(text).resolve()
 
 
