@@ -110,6 +110,9 @@ def run(province: Path, cluster, workers: int, notebooks: bool) -> dict:
         "overhead_seconds_per_county": round(wall * workers / counties - task, 3),
         "scheduler_ms_per_task": round(scheduler_cpu / counties * 1000, 2),
         "client_peak_mib": round(int(rss.read_text()) / 1024, 1), "files": files,
+        # each county's service records and its task's seconds: the points of the fitted line
+        "points": [[r["rows"].get(f"{QUARTER}/services.csv", {}).get("rows_read", 0), r["seconds"]]
+                   for r in records],
     }
     shutil.rmtree(root / "build", ignore_errors=True)
     print(f"{counties:>5} counties, {result['records']:>9,} records, {'notebooks' if notebooks else 'stages   '}: "
@@ -160,43 +163,48 @@ def main() -> None:
 
 def report(runs: list[dict], with_notebooks: dict, workers: int) -> None:
     import numpy as np
-    from scipy.optimize import nnls
+    from scipy.stats import linregress
 
     low, high = runs[0], runs[-1]
     change = high["client_peak_mib"] / low["client_peak_mib"] - 1
     print(f"client peak memory: {low['client_peak_mib']} MiB at {low['counties']} counties, "
           f"{high['client_peak_mib']} MiB at {high['counties']} counties ({change:+.1%}; flat means within 20%: "
           f"{'yes' if abs(change) <= 0.20 else 'NO'})")
-    # wall = fixed + (a x counties + b x records) / workers, non-negative least squares over the runs;
-    # fixed: the client's start, connecting, the province summary and its notebook
-    design = np.array([[1.0, r["counties"] / r["workers"], r["records"] / r["workers"]] for r in runs])
-    wall = np.array([r["wall_seconds"] for r in runs])
-    (fixed, per_county, per_record), residual = nnls(design, wall)
+    # a county task's seconds = a + b x its service records: a line (scipy) through every county of
+    # the runs without notebooks, small and large
+    points = np.array([p for r in runs if not r["notebooks"] for p in r["points"]], dtype=float)
+    line = linregress(points[:, 0], points[:, 1])
+    per_county, per_record = line.intercept, line.slope
+    # overhead beyond the tasks' own time: the marginal cost of a county between the two small runs
     marginal = (high["wall_seconds"] - low["wall_seconds"]) * workers / (high["counties"] - low["counties"])
+    overhead = marginal - high["task_seconds_per_county"]
+    # fixed: what a run costs whatever its size (client start, connecting, the province notebook)
+    fixed = float(np.median([r["wall_seconds"] - r["task_seconds_per_county"] * r["counties"] / r["workers"]
+                             for r in runs if not r["notebooks"]]))
     stages_pc = [r for r in runs if r["counties"] == with_notebooks["counties"] and not r["notebooks"]][0]
-    notebooks_pc = (with_notebooks["wall_seconds"] - stages_pc["wall_seconds"]) * workers / with_notebooks["counties"]
+    notebooks_pc = with_notebooks["task_seconds_per_county"] - stages_pc["task_seconds_per_county"]
     scheduler_s = high["scheduler_ms_per_task"] / 1000  # the longest run: idle heartbeats amortised
     print(f"per-county cost between {low['counties']} and {high['counties']} small counties: {marginal:.3f} worker-s "
-          f"a county, of which the task itself {high['task_seconds_per_county']:.3f} s: overhead "
-          f"{marginal - high['task_seconds_per_county']:.3f} s a county")
-    print(f"fitted: {fixed:.1f} s fixed + {per_county:.3f} worker-s per county + {per_record * 1e5:.2f} worker-s "
-          f"per 100,000 records (stages; residual {residual:.1f} s over {len(runs)} runs); notebooks add "
-          f"{notebooks_pc:.2f} worker-s per county; scheduler {scheduler_s * 1000:.1f} ms CPU per task (one process)")
+          f"a county, of which the task itself {high['task_seconds_per_county']:.3f} s: overhead {overhead:.3f} s a county")
+    print(f"fitted line over {len(points):,} county tasks (scipy linregress, r = {line.rvalue:.3f}): "
+          f"task seconds = {per_county:.3f} + {per_record * 1e5:.2f} per 100,000 service records; "
+          f"notebooks add {notebooks_pc:.2f} s a county; fixed {fixed:.1f} s a run; "
+          f"scheduler {scheduler_s * 1000:.1f} ms CPU per task (one process)")
     counties, records = 2800, 2800 * NATIONAL_RECORDS
-    base = per_county * counties + per_record * records
+    base = (per_county + max(overhead, 0)) * counties + per_record * records
     print(f"national estimate, {counties:,} counties x {NATIONAL_RECORDS:,} records = {records / 1e6:.1f}M records:")
     for n in sorted({workers, 16, 64, 256}):
         stages_h = (fixed + max(base / n, scheduler_s * counties)) / 60
         nb_h = (fixed + max((base + notebooks_pc * counties) / n, scheduler_s * counties)) / 60
         print(f"  {n:>4} workers: {stages_h:6.1f} min without notebooks, {nb_h:6.1f} min with every county's notebooks")
     print("assumptions: workers like these cores (one thread each), cost linear in counties and records as fitted, "
-          "workers scale without contention (the shared output directory keeps up, about "
+          "the overhead per county as measured between the small runs, workers scale without contention (the shared output directory keeps up, about "
           f"{high['files'] / high['counties']:.0f} files a county), the scheduler's time per task as measured, "
           "client memory flat as measured; generation and publishing excluded")
     (OUT / "national.json").write_text(json.dumps({
         "machine": machine(), "runs": runs, "with_notebooks": with_notebooks,
-        "fit": {"fixed_seconds": fixed, "worker_seconds_per_county": per_county, "worker_seconds_per_record": per_record,
-                "notebooks_worker_seconds_per_county": notebooks_pc, "scheduler_seconds_per_task": scheduler_s},
+        "fit": {"fixed_seconds": fixed, "task_seconds_per_county": per_county, "task_seconds_per_record": per_record,
+                "overhead_seconds_per_county": overhead, "notebooks_seconds_per_county": notebooks_pc, "scheduler_seconds_per_task": scheduler_s},
     }, indent=2), encoding="utf-8")
     print(f"figures: {OUT / 'national.json'}")
 
