@@ -204,12 +204,13 @@ def test_a_killed_worker_loses_no_county(province, local, cluster, tmp_path):
 
 def test_a_stopped_run_resumes_with_the_counties_not_complete(province, local, cluster, tmp_path):
     """SIGKILL the client half way; the rerun runs only the counties without a record, and
-    changing one county's input reruns that county alone; --force reruns all."""
+    changing one county's input reruns that county alone; --force reruns all. (Without notebooks,
+    to keep it quick: the same layers.)"""
     from daskcluster import wait_for
     from dask.distributed import Client
 
     build = tmp_path / "build"
-    client = scoring_run(province, build, "--scheduler", cluster.address)
+    client = scoring_run(province, build, "--scheduler", cluster.address, "--no-notebooks")
     try:
         wait_for(lambda: len(records(build)) >= 3, timeout=180, what="three counties complete")
     finally:
@@ -221,7 +222,7 @@ def test_a_stopped_run_resumes_with_the_counties_not_complete(province, local, c
     kept = records(build)
     assert 3 <= len(kept) < COUNTIES
 
-    code, out, err = finished(scoring_run(province, build, "--scheduler", cluster.address))
+    code, out, err = finished(scoring_run(province, build, "--scheduler", cluster.address, "--no-notebooks"))
     assert code == 1 and "Traceback" not in err, err
     after = records(build)
     assert {c: after[c] for c in kept} == kept, "complete counties were not run again"
@@ -236,7 +237,7 @@ def test_a_stopped_run_resumes_with_the_counties_not_complete(province, local, c
     services = changed / "yunnan" / county / str(Q) / "services.csv"
     services.write_text("".join(services.read_text(encoding="utf-8").splitlines(keepends=True)[:-1]),
                         encoding="utf-8")
-    again = run_province(changed / "yunnan", Q, build, workers=1)
+    again = run_province(changed / "yunnan", Q, build, workers=1, notebooks=False)
     assert again.ran == [county]
     forced = run_province(changed / "yunnan", Q, build, workers=2, force=True, notebooks=False)
     assert len(forced.ran) == COUNTIES
