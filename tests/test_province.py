@@ -155,6 +155,19 @@ def test_no_scheduler_at_the_address_is_a_refusal(province, tmp_path, monkeypatc
     assert refused.value.code == Code.CLUSTER_UNREACHABLE
 
 
+def test_a_county_task_that_died_is_reported_not_run_and_resumable():
+    """A task the cluster gave up on (KilledWorker) or a lost local pool: the county is listed as
+    not complete, with the reason, and has no record, so the next run runs it."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    future = Future()
+    future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+    outcome = provinces._result(future, "530102")
+    assert not outcome.ok and not outcome.resumed and outcome.county == "530102"
+    assert "BrokenProcessPool" in outcome.first_problem
+
+
 def test_a_cluster_run_is_byte_identical_to_a_local_one(province, local, cluster, tmp_path):
     """`scoring run --scheduler` on a real scheduler and worker programs, into a file:// root."""
     code, out, err = finished(scoring_run(province, f"file://{tmp_path / 'dask'}", "--scheduler", cluster.address))
