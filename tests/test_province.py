@@ -47,7 +47,11 @@ def broken_county(root: Path) -> Path:
 def local(province, tmp_path_factory):
     """The province run once on this machine's processes: the reference every other run matches."""
     build = tmp_path_factory.mktemp("local") / "build"
-    return run_province(province, Q, build, workers=2), build
+    complete_when_told = []  # how many counties were complete each time one was reported
+    run = run_province(province, Q, build, workers=2,
+                       on_county=lambda _: complete_when_told.append(len(records(build))))
+    run.complete_when_told = complete_when_told
+    return run, build
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +102,12 @@ def test_a_province_keeps_every_countys_executed_notebooks(province, local):
                         ["01_validate.ipynb", "02_scores.ipynb", "03_payments.ipynb"]), county
     notebook = json.loads((build / "notebooks" / run.scored[0] / str(Q) / "02_scores.ipynb").read_text(encoding="utf-8"))
     assert all(c["execution_count"] for c in notebook["cells"] if c["cell_type"] == "code")
+
+
+def test_each_county_is_reported_as_it_finishes(local):
+    """The progress bar moves with the counties, not all at once at the end."""
+    told = local[0].complete_when_told
+    assert len(told) == COUNTIES and told[0] < COUNTIES
 
 
 def test_a_county_with_errors_is_reported_and_does_not_stop_the_others(province, local):

@@ -33,6 +33,7 @@ import socket
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Callable, Iterator
 from urllib.parse import unquote, urlparse
@@ -316,8 +317,9 @@ def run_province(
     """Validate and score every county into its layers under `build` (a path or file:// URL);
     write the province summary, its row accounting and the skipped counties into
     `build/results/<province>/<quarter>/`. Counties whose earlier run is complete and current are
-    kept (`force`: run them all; `notebooks=False`: the stages without notebooks, see county_task). `on_start(total, kept)` is called once before any county runs,
-    `on_county` for every county, kept ones first."""
+    kept (`force`: run them all; `notebooks=False`: the stages without notebooks, see
+    county_task). `on_start(total, kept)` is called once before any county runs, `on_county` for
+    every county as it finishes, kept ones first."""
     regions = counties(province_dir)
     build = output_root(build)
     province = Path(province_dir).name
@@ -334,7 +336,7 @@ def run_province(
     run = ProvinceRun(quarter)
     skipped = []
     workspace = Workspace(build)
-    for outcome in [*kept, *outcomes]:
+    for outcome in chain(kept, outcomes):  # as they finish: the progress bar moves with them
         if not outcome.resumed:
             run.ran.append(outcome.county)
         if outcome.ok:
