@@ -433,3 +433,12 @@ def overlapping_visits(services: pd.DataFrame, started: pd.Series, ended: pd.Ser
     visits = visits.sort_values(["worker", "start"], kind="stable")
     busy_until = visits.groupby("worker")["end"].transform(lambda e: e.cummax().shift())
     return visits.index[visits["start"] < busy_until].to_numpy()
+
+
+def test_a_national_rehearsal_gets_a_6_digit_code_for_every_county():
+    """Counties beyond the Yunnan list keep their codes (5399NN) up to the 99th, then 54NNNN…"""
+    from scoring_synthetic.generate import pilot_code
+
+    codes = [pilot_code(i) for i in range(1, 3000)]
+    assert codes[0] == "539901" and codes[98] == "539999" and codes[99] == "540000"
+    assert len(set(codes)) == len(codes) and all(len(c) == 6 and c.isdigit() for c in codes)

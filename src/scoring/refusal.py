@@ -51,6 +51,9 @@ class Code(StrEnum):
     CANNOT_WRITE = "cannot_write"  # a folder to write is read-only or not ours (EACCES, EPERM, EROFS)
     DISK_FULL = "disk_full"  # no space left on the disk, or the quota is used up (ENOSPC, EDQUOT)
     UNKNOWN_PROFILE = "unknown_profile"  # scoring generate with a profile that does not exist
+    # a province run
+    OUTPUT_NOT_REACHABLE = "output_not_reachable"  # an output root other than a path or file:// URL
+    CLUSTER_UNREACHABLE = "cluster_unreachable"  # no Dask scheduler answers at --scheduler
 
 
 class Refusal(Exception):

@@ -331,13 +331,16 @@ def generate(
     counties: int = 73,
     records_per_quarter: int = 1_000_000,
     quarters: list[str] | None = None,
+    beneficiaries: int | None = None,
 ) -> list[Path]:
     """Write the region(s) for `profile` in {"xiajiang","huining","province"} under `out`; return
     the region dirs written.
 
     For xiajiang and huining `out` is the region directory; for province it holds one region
     directory per county, named by the county's code. `counties` and `records_per_quarter` apply
-    to province only (the county profiles fix their own size). `seed` defaults to the profile's.
+    to province only (the county profiles fix their own size), and so does `beneficiaries` (the
+    mean per county, the profile's when None; each county has at least 60, and its required visits
+    set a floor under its records). `seed` defaults to the profile's.
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose one of {sorted(PROFILES)}")
@@ -346,6 +349,8 @@ def generate(
     seed = chosen.seed if seed is None else seed
     if isinstance(chosen, ProvinceProfile):
         # built and written one county at a time, so memory stays at one county's size
+        if beneficiaries is not None:
+            chosen = replace(chosen, beneficiaries_per_county=float(beneficiaries))
         regions = province_regions(chosen, seed, counties, records_per_quarter, quarters)
         placed = ((region, out / region.code) for region in regions)
     else:
@@ -1046,7 +1051,7 @@ def province_regions(
     """One region per county; sizes vary, totals match the requested scale."""
     rng = np.random.default_rng(seed)
     places = list(YUNNAN_COUNTIES[:counties]) + [
-        (f"5399{i:02d}", f"试点县{i:02d}") for i in range(1, counties - len(YUNNAN_COUNTIES) + 1)
+        (pilot_code(i), f"试点县{i:02d}") for i in range(1, counties - len(YUNNAN_COUNTIES) + 1)
     ]
     size = rng.lognormal(0, 0.35, counties)
     size /= size.sum()
@@ -1058,6 +1063,15 @@ def province_regions(
         county = county_profile(profile, code, name, int(people[index]), int(records[index]),
                                 chosen_quarters, county_rng)
         yield build_region(county, int(county_rng.integers(2**31)))
+
+
+def pilot_code(i: int) -> str:
+    """The 6-digit code of the i-th county beyond the Yunnan list: 5399NN for the first 99 (as
+    ever), then 54NNNN, 55NNNN, … for a national-scale rehearsal (thousands of counties)."""
+    if i < 100:
+        return f"5399{i:02d}"
+    n = i - 100
+    return f"{54 + n // 10_000}{n % 10_000:04d}"
 
 
 def county_profile(

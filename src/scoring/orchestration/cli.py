@@ -129,6 +129,7 @@ def generate(
     counties: Annotated[int, typer.Option(help="province:县的数量")] = 73,
     records: Annotated[int, typer.Option(help="province:每季度服务记录总数")] = 1_000_000,
     quarters: Annotated[Optional[str], typer.Option(help="province:季度,逗号分隔,如 2026Q2,2026Q3")] = None,
+    beneficiaries: Annotated[Optional[int], typer.Option(help="province:每县平均服务对象数(默认约 822)")] = None,
 ) -> None:
     """生成合成样例区域(从不含真实人员) Write a synthetic sample region."""
     # The generator is a tool beside the product (scoring_synthetic), never part of a quarter's
@@ -142,7 +143,7 @@ def generate(
     with console.status(f"正在生成 {profile} …"):
         written = run_generate(
             profile, out, seed, messy=messy, counties=counties,
-            records_per_quarter=records, quarters=wanted,
+            records_per_quarter=records, quarters=wanted, beneficiaries=beneficiaries,
         )
     console.print(f"已生成 {len(written)} 个区域 → {out}")
 
@@ -205,21 +206,45 @@ def _refusal_of(region_dir: Path, q: Quarter) -> Refusal | None:
     return None
 
 
-def run_province_quarter(province_dir: Path, q: Quarter, workers: int | None, scheduler: str | None) -> bool:
-    """Every county of a province, in parallel, with one progress bar; then the province notebook."""
-    regions = provinces.counties(province_dir)
+def run_province_quarter(province_dir: Path, q: Quarter, workers: int | None, scheduler: str | None,
+                         force: bool = False, out: str | None = None, notebooks: bool = True) -> bool:
+    """Every county of a province, in parallel, with one progress bar (done now, kept from an
+    earlier complete run, with errors, remaining); then the province notebook."""
+    root = provinces.output_root(out or BUILD)
+    workspace = Workspace(root)
     where = f"Dask {scheduler}" if scheduler else f"本机 {workers or 'all'} 进程"
-    with progress_bar() as progress:
-        task = progress.add_task(f"{province_dir.name} {q} 各县校验与评分({where})", total=len(regions))
-        result = provinces.run_province(province_dir, q, BUILD, workers=workers, scheduler=scheduler,
-                                        on_county=lambda _: progress.advance(task))
-    summary_dir = WORKSPACE.results(province_dir.name, q)
+    counts = {"done": 0, "kept": 0, "errors": 0, "remaining": 0}
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("本次完成 {task.fields[done]} · 沿用 {task.fields[kept]} · "
+                             "有错误 {task.fields[errors]} · 剩余 {task.fields[remaining]}"),
+                  TimeElapsedColumn(), console=console, transient=False) as progress:
+        task = progress.add_task(f"{province_dir.name} {q} 各县({where})", total=None, **counts)
+
+        def started(total: int, kept: int) -> None:
+            counts["remaining"] = total
+            progress.update(task, total=total, **counts)
+
+        def finished(outcome: provinces.CountyOutcome) -> None:
+            counts["kept" if outcome.resumed else "done"] += 1
+            counts["errors"] += not outcome.ok
+            counts["remaining"] -= 1
+            progress.update(task, advance=1, **counts)
+
+        try:
+            result = provinces.run_province(province_dir, q, root, workers=workers, scheduler=scheduler,
+                                            force=force, notebooks=notebooks, on_start=started, on_county=finished)
+        except KeyboardInterrupt:
+            progress.stop()
+            err.print(f"[yellow]已中断[/]:{counts['done'] + counts['kept']} 个县已完整保存。"
+                      "再次运行同一命令,只运行未完成的县(加 --force 全部重新运行)。")
+            raise typer.Exit(130)
+    summary_dir = workspace.results(province_dir.name, q)
     record = run_notebook(
-        "province.ipynb", WORKSPACE.notebooks(province_dir.name, q) / "province.ipynb",
-        {"province_dir": str(province_dir.resolve()), "quarter": str(q),
-         "build_dir": str(BUILD.resolve())})
-    console.print(f"已评分 {len(result.scored)} 个县;全省汇总:{summary_dir / 'province_summary.csv'};"
-                  f"运行记录笔记本:{record}")
+        "province.ipynb", workspace.notebooks(province_dir.name, q) / "province.ipynb",
+        {"province_dir": str(province_dir.resolve()), "quarter": str(q), "build_dir": str(root)})
+    console.print(f"已评分 {len(result.scored)} 个县(本次运行 {len(result.ran)} 个,"
+                  f"沿用上次完整结果 {len(provinces.counties(province_dir)) - len(result.ran)} 个);"
+                  f"全省汇总:{summary_dir / 'province_summary.csv'};运行记录笔记本:{record}")
     if len(result.skipped):
         table = Table(title="未通过校验、未评分的县 Counties skipped")
         for column in ("县 county", "错误 errors", "第一个问题 first problem", "清单 report"):
@@ -238,6 +263,9 @@ def run(
     all_quarters: Annotated[bool, typer.Option("--all-quarters", help="处理该区域的全部季度")] = False,
     workers: Annotated[Optional[int], typer.Option(help="本机并行进程数(默认全部核心):各季度或各县同时运行")] = None,
     scheduler: Annotated[Optional[str], typer.Option(help="全省:Dask 集群地址,如 tcp://10.0.0.5:8786")] = None,
+    force: Annotated[bool, typer.Option("--force", help="全省:重新运行每个县,包括上次已完整运行且输入未变的县")] = False,
+    out: Annotated[Optional[str], typer.Option("--out", help="全省:输出根目录(各工作机可达的共享目录或 file:// 地址;默认 build)")] = None,
+    notebooks: Annotated[bool, typer.Option("--notebooks/--no-notebooks", help="全省:执行并保留各县的笔记本(默认);--no-notebooks 直接运行各阶段,结果层相同,用于全国规模演练")] = True,
 ) -> None:
     """用 papermill 执行笔记本评分,保留执行过的笔记本 Score a quarter by running the notebooks.
 
@@ -245,10 +273,12 @@ def run(
     require_region(data_dir)
     if all_quarters == (quarter is not None):
         fail("请给出 --quarter 2026Q2,或 --all-quarters(二者选一)")
+    if (force or out or not notebooks) and not provinces.is_province(data_dir):
+        fail("--force、--out 与 --no-notebooks 只用于全省运行(省目录下各县一个目录)")
     if provinces.is_province(data_dir):
         if all_quarters:
             fail("全省运行请逐季度给出 --quarter")
-        if not run_province_quarter(data_dir, parse_quarter(quarter), workers, scheduler):
+        if not run_province_quarter(data_dir, parse_quarter(quarter), workers, scheduler, force, out, notebooks):
             raise typer.Exit(1)
         return
     quarters = region_quarters(data_dir) if all_quarters else [parse_quarter(quarter)]
