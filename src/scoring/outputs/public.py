@@ -383,7 +383,7 @@ TEXT_COLUMNS = {"provider_id", "provider_name", "contract_id", "reason", "item_c
 
 def public_tables(results: dict[str, pd.DataFrame], providers: pd.DataFrame,
                   catalog: pd.DataFrame, rules: Rules, earlier: list[View] = (),
-                  evidence: "Evidence | None" = None) -> tuple[dict[str, pd.DataFrame], list[list[str]]]:
+                  provider_pages: dict[str, pd.DataFrame] | None = None) -> tuple[dict[str, pd.DataFrame], list[list[str]]]:
     """The quarter's public tables from its result tables (as read by `stages.read_result`) and
     the region's typed providers and catalog, and the small counts of satisfaction.csv shown as
     "x" (for the audit at publication; never published). No personal column survives; small
@@ -407,8 +407,8 @@ def public_tables(results: dict[str, pd.DataFrame], providers: pd.DataFrame,
         # what was objected to and what was decided; the objector stays in the input
         "objections": results["objections"],
     }
-    if evidence is not None:  # the providers' profiles and findings (`provider_tables`)
-        tables.update(provider_tables(results["scores"], providers, catalog, rules, evidence))
+    if provider_pages is not None:  # the providers' profiles and findings (`provider_tables`)
+        tables.update(provider_pages)
     for name, table in tables.items():
         columns = list(PUBLIC_TABLES[name]["columns"])
         tables[name] = table[columns].reset_index(drop=True)
@@ -608,6 +608,9 @@ class Evidence:
     required_months: pd.DataFrame
     record_hours: pd.DataFrame
     beneficiaries: pd.DataFrame
+
+
+PROVIDER_TABLES = ("profiles", "offered", "findings")
 
 
 def provider_tables(scores: pd.DataFrame, providers: pd.DataFrame, catalog: pd.DataFrame,

@@ -21,7 +21,7 @@ from scoring.inputs.layer import ValidatedLayer
 from scoring.inputs.rules import Rules
 from scoring.outputs.disclosure import View
 from scoring.outputs.formats import csv_bytes, read_public_csv, sha256
-from scoring.outputs.public import PUBLIC_TABLES, Evidence, public_tables
+from scoring.outputs.public import PUBLIC_TABLES, public_tables
 from scoring.outputs.results import RESULT_NAMES, ResultsLayer
 from scoring.refusal import Code, Refusal
 
@@ -54,14 +54,9 @@ def write_public(validated: ValidatedLayer, results: ResultsLayer, out_dir: Path
     """The quarter's public tables from its results layer, written aside and renamed into place.
     `earlier`: the versions of the quarter already online, which the disclosure audit reads too."""
     # load + process
-    people = validated.table("beneficiaries")
-    evidence = Evidence(inspections=results.trace("inspections"), tickets=results.trace("tickets"),
-                        required_months=results.trace("required_months"),
-                        record_hours=results.trace("record_hours"),
-                        beneficiaries=people[["beneficiary_id", "township"]])  # the township only
     tables, coarse = public_tables({name: results.text_table(name) for name in RESULT_NAMES},
                                    validated.table("providers"), validated.table("catalog"),
-                                   results.rules, earlier, evidence)
+                                   results.rules, earlier, results.provider_pages())
     files = {f"{name}.csv": csv_bytes(table) for name, table in tables.items()}
     config = validated.config
     record = {

@@ -3,7 +3,8 @@
 `build/results/<region>/<quarter>/` holds SPEC.md's result tables (`scores.csv`,
 `satisfaction.csv`, `payments.csv`, `spending.csv`: the stable interface outside users read),
 `trace/` (the rows behind every number; personal data, so it never leaves build/), a hard link to
-the validated layer's `validation.csv` and `accounting.csv`, and `run.json`: the rules actually
+the validated layer's `validation.csv` and `accounting.csv`, `provider_pages/` (each provider's
+profile, services and findings, summed up from the trace for publishing), and `run.json`: the rules actually
 used (an evaluator's what-if overrides included), the validated layer it was made from, and the
 sha256 of every file written. Nothing written here carries a timestamp, so the same inputs give
 byte-identical results.
@@ -32,11 +33,17 @@ from scoring.engine.tables import SCHEMAS, Kind, arrow_schema, as_text, conform
 from scoring.files import file_sha256, write_json, written_aside
 from scoring.inputs.layer import REPORT_FILES, ValidatedLayer
 from scoring.inputs.rules import Rules
+from scoring.outputs.public import PROVIDER_TABLES, Evidence, provider_tables
 from scoring.refusal import Code, Refusal
 
 RESULT_NAMES = RESULT_FILES  # one list, the engine's
 RUN_FILE = "run.json"
 TYPED = "tables"  # the typed Parquet copy of each result table, which later stages read
+# what each provider's page says besides its scores (public.provider_tables), summed up here from
+# the trace when the quarter is scored, so publishing reads these few rows, never the trace: a
+# province's counties are published without reading their traces, most of their bytes
+PROVIDER_PAGES = "provider_pages"
+TRACE_BEHIND_PAGES = ("inspections", "tickets", "required_months", "record_hours")
 
 
 def write_csv(table: pd.DataFrame, path: Path) -> None:
@@ -60,6 +67,9 @@ def write_results(results: QuarterResults, out_dir: Path, validated: ValidatedLa
         for name, table in results.evidence.tables().items():
             write_csv(table, aside / "trace" / f"{name}.csv")
             written.append(aside / "trace" / f"{name}.csv")
+        for name, table in _provider_pages(aside, validated, results.rules).items():
+            write_csv(table, aside / PROVIDER_PAGES / f"{name}.csv")
+            written.append(aside / PROVIDER_PAGES / f"{name}.csv")
         for name in REPORT_FILES:  # the validated layer's report, where SPEC.md lists it
             _link_or_copy(validated.path / name, aside / name)
         record = {
@@ -75,6 +85,17 @@ def write_results(results: QuarterResults, out_dir: Path, validated: ValidatedLa
         }
         write_json(aside / RUN_FILE, record)
     return record
+
+
+def _provider_pages(aside: Path, validated: ValidatedLayer, rules: Rules) -> dict[str, pd.DataFrame]:
+    """profiles, offered and findings from the trace as just written (its text cells, the form the
+    public tables are made from) and the validated providers, catalog and beneficiaries' township."""
+    trace = {name: pd.read_csv(aside / "trace" / f"{name}.csv", dtype=str, keep_default_na=False)
+             for name in TRACE_BEHIND_PAGES}
+    people = validated.table("beneficiaries")
+    scores = pd.read_csv(aside / "scores.csv", dtype=str, keep_default_na=False)
+    evidence = Evidence(**trace, beneficiaries=people[["beneficiary_id", "township"]])  # the township only
+    return provider_tables(scores, validated.table("providers"), validated.table("catalog"), rules, evidence)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -117,6 +138,11 @@ class ResultsLayer:
     def trace(self, name: str) -> pd.DataFrame:
         return pd.read_csv(self.path / "trace" / f"{name}.csv", dtype=str, keep_default_na=False)
 
+    def provider_pages(self) -> dict[str, pd.DataFrame]:
+        """The providers' profiles, services offered and findings, as text cells."""
+        return {name: pd.read_csv(self.path / PROVIDER_PAGES / f"{name}.csv", dtype=str, keep_default_na=False)
+                for name in PROVIDER_TABLES}
+
     def hashes(self) -> dict[str, str]:
         """sha256 of the result tables, as run.json recorded them."""
         return {f"{name}.csv": self.record["outputs"][f"{name}.csv"] for name in RESULT_NAMES}
@@ -129,7 +155,9 @@ def read_results(out_dir: Path, validated: ValidatedLayer) -> ResultsLayer:
     region, quarter = validated.record["region"], validated.record["quarter"]
     where = validated.record.get("region_dir") or "<区域目录>"
     run_file = out_dir / RUN_FILE
-    if not run_file.is_file() or not all((out_dir / f"{n}.csv").is_file() for n in RESULT_NAMES):
+    expected = [f"{n}.csv" for n in RESULT_NAMES] + [f"{PROVIDER_PAGES}/{n}.csv" for n in PROVIDER_TABLES]
+    if not run_file.is_file() or not all((out_dir / name).is_file() for name in expected):  # a layer
+        # made before the provider pages were summed up at scoring is scored again, as a missing one
         raise Refusal(Code.NOT_SCORED, f"{region} {quarter} 尚未评分(找不到 {out_dir / RUN_FILE})。",
                       f"请先运行:scoring run {where} --quarter {quarter}")
     try:
