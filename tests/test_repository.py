@@ -17,7 +17,7 @@ def readme_commands() -> list[str]:
 def test_the_readme_starts_with_the_two_commands():
     install_and_demo, tests = readme_commands()[:2]
     assert install_and_demo.endswith("&& scoring demo") and "requirements/main.txt" in install_and_demo
-    assert tests.endswith("&& python -m pytest") and "requirements/test.txt" in tests
+    assert tests.endswith("&& python -m pytest -n auto") and "requirements/test.txt" in tests
     assert tests.startswith("sh .ci/system-packages"), "system packages are part of the one command"
 
 
