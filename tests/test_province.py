@@ -190,6 +190,14 @@ def test_a_cluster_run_is_byte_identical_to_a_local_one(province, local, cluster
     workers = {json.loads(r)["worker"] for r in records(tmp_path / "dask").values()}
     assert len(workers) == 2, "both workers ran counties"
     assert (tmp_path / "dask/notebooks/yunnan" / str(Q) / "province.ipynb").is_file()
+    # published from the same root the workers wrote to
+    published = subprocess.run([sys.executable, "-m", "scoring", "publish", str(province), "--quarter", str(Q),
+                                "--out", f"file://{tmp_path / 'dask'}"], cwd=tmp_path, capture_output=True,
+                               text=True, env={**os.environ, "COLUMNS": "300"}, timeout=300)
+    assert published.returncode == 1 and "Traceback" not in published.stderr  # the county with errors
+    assert (tmp_path / "site/disclosures/provinces/yunnan" / f"{Q}.md").is_file()
+    assert sorted(p.parent.parent.name for p in (tmp_path / "dask/public").glob(f"*/{Q}/public.json")) == sorted(
+        json.loads(r)["county"] for r in records(tmp_path / "dask").values() if json.loads(r)["scored"])
 
 
 def test_a_killed_worker_loses_no_county(province, local, cluster, tmp_path):

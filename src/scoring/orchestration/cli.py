@@ -320,13 +320,16 @@ def publish(
     quarter: Annotated[str, typer.Option("--quarter", "-q", help="季度,如 2026Q2")],
     revise: Annotated[bool, typer.Option("--revise", help="更正已公布的季度(原版本保留)")] = False,
     reason: Annotated[Optional[str], typer.Option("--reason", help="更正原因,将公示在更正公告中")] = None,
+    out: Annotated[Optional[str], typer.Option("--out", help="全省:各县结果所在的输出根目录(与 scoring run --out 相同;默认 build)")] = None,
 ) -> None:
     """公布一个季度的结果到 site/disclosures/ Publish a quarter's disclosure."""
     require_region(data_dir)
     q = parse_quarter(quarter)
     if provinces.is_province(data_dir):
-        _publish_province(data_dir, q, revise, reason)
+        _publish_province(data_dir, q, revise, reason, Workspace(provinces.output_root(out or BUILD)))
         return
+    if out:
+        fail("--out 只用于全省公布(省目录下各县一个目录);单个区域的结果在 build/ 中")
     outcome = _publish(data_dir, q, revise, reason)
     if outcome.status == "unchanged":
         console.print(f"{data_dir.name} {q} 的结果与已公布的第 {outcome.version} 版相同,未作改动。")
@@ -338,9 +341,11 @@ def publish(
     console.print("运行 scoring site 生成网站。")
 
 
-def _publish_province(province_dir: Path, q: Quarter, revise: bool, reason: str | None) -> None:
-    layers = [(region, WORKSPACE.validated(region.name, q), WORKSPACE.results(region.name, q),
-               WORKSPACE.public(region.name, q)) for region in provinces.counties(province_dir)]
+def _publish_province(province_dir: Path, q: Quarter, revise: bool, reason: str | None,
+                      workspace: Workspace) -> None:
+    """Every county's layers from the output root its run wrote to (`scoring run --out`)."""
+    layers = [(region, workspace.validated(region.name, q), workspace.results(region.name, q),
+               workspace.public(region.name, q)) for region in provinces.counties(province_dir)]
     with console.status(f"正在公布 {province_dir.name} {q} 各区县 …"):
         outcomes, skipped = publish_province(province_dir, q, layers, SITE, revise=revise, reason=reason,
                                              site_url=site_builder.site_url(MKDOCS))
