@@ -543,8 +543,12 @@ def test_the_data_dictionary_lists_every_table_and_column(site):
     assert 'href="dictionary.html' in downloads and 'href="all/scores.csv"' in downloads
     assert 'href="index.json"' in downloads and "all/datapackage.json" in downloads
     # the 内容 column is short: a summary, not the list of every field
-    cells = re.findall(r"</th><td>[^<]*</td><td>([^<]*)(?:<|\()", downloads)
-    assert cells and max(len(c) for c in cells) <= 30
+    cells = re.findall(r"</th><td>[^<]*</td><td>([^<]*)(?:<|\()", downloads)  # each quarter's tables
+    combined = re.findall(r"xlsx</a></td><td>([^<]*)</td></tr>", downloads)  # the combined files
+    assert cells and combined and max(len(c) for c in cells + combined) <= 30
+    # a phone shows the combined files' links beside the fixed first column, without scrolling
+    for spec in PUBLIC_TABLES.values():
+        assert re.search(rf'<th scope="row">{spec["title"]}</th><td><a href="all/', downloads), spec["title"]
 
 
 def test_a_rebuild_with_nothing_new_changes_no_file(site, tmp_path):
