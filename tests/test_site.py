@@ -329,6 +329,21 @@ def test_the_money_on_each_quarter_page_reconciles_with_payments_csv(site):
     assert checked >= 8
 
 
+def test_home_region_and_quarter_pages_give_one_figure_for_the_plan(site):
+    """计划拨付 means one figure on every page that says it: the quarter's total to pay (grade
+    releases and both subsidies), never the grade releases alone."""
+    home = prose(site.built / "index.html")
+    for region in ("xiajiang", "huining"):
+        latest = sorted(p.parent.name for p in (site.built / "disclosures" / region).glob("20*/payments.csv"))[-1]
+        quarter = prose(site.built / "disclosures" / region / latest / "index.html")
+        planned = re.search(r"本季度计划拨付 ([\d,]+\.\d{2}) 元", quarter).group(1)
+        release = re.search(r"按等级拨付机构 ([\d,]+\.\d{2}) 元", quarter).group(1)
+        assert (planned != release) == (region == "huining")  # Huining pays subsidies, Xiajiang none
+        region_page = prose(site.built / "disclosures" / region / "index.html")
+        assert f"本季度计划拨付 {planned} 元:按等级拨付机构 {release} 元" in region_page
+        assert f"计划拨付资金 {planned} 元(按等级拨付机构 {release} 元" in home
+
+
 def test_every_page_tells_the_reader_how_to_complain_and_object(site):
     pages = [p for p in site.built.rglob("*.html") if "assets" not in p.parts]
     for page in pages:

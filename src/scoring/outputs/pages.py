@@ -624,7 +624,7 @@ class Renderer:
             before = glance(region.quarters[-2]) if len(region.quarters) > 1 else None
             summaries.append({"region": region, "now": now, "before": before,
                               "changes": changes_since(now, before),
-                              "release_delta": _delta(str(now["release"]), str(before["release"])) if before else "",
+                              "total_delta": _delta(str(now["total_to_pay"]), str(before["total_to_pay"])) if before else "",
                               "rate_delta": _delta(now["satisfaction"].get("rate", ""),
                                                    before["satisfaction"].get("rate", "")) if before else ""})
         provinces = self.provinces(regions)
