@@ -200,6 +200,35 @@ def test_a_cluster_run_is_byte_identical_to_a_local_one(province, local, cluster
         json.loads(r)["county"] for r in records(tmp_path / "dask").values() if json.loads(r)["scored"])
 
 
+def test_a_cluster_run_keeps_a_window_of_counties_in_flight(province, local, cluster, tmp_path, monkeypatch):
+    """The client submits a few counties per worker and one more as each finishes (its memory must
+    not grow with the counties): every county still runs once, with the local run's bytes."""
+    from distributed import Client
+
+    from scoring.orchestration import province as provinces
+
+    monkeypatch.setattr(provinces, "MIN_IN_FLIGHT", 1)
+    monkeypatch.setattr(provinces, "IN_FLIGHT_PER_THREAD", 1)  # two workers of one thread: 2 at once
+    submitted, submit = [], Client.submit
+    monkeypatch.setattr(Client, "submit", lambda self, *a, **k: (submitted.append(k["key"]), submit(self, *a, **k))[1])
+    regions, build = provinces.counties(province), tmp_path / "build"
+    outcomes = provinces.dask_outcomes(regions, str(Q), build, provinces.runs_dir(build, "yunnan", Q),
+                                       cluster.address, notebooks=False)
+    first = next(outcomes)
+    assert len(submitted) == 2  # the window, not all eight
+    finished = [first, *outcomes]
+    assert sorted(o.county for o in finished) == sorted(r.name for r in regions) == sorted(
+        key.removeprefix("county-").removesuffix(f"-{Q}") for key in submitted)
+    names = {r.name for r in regions}
+
+    def counties_layers(root: Path) -> dict[str, bytes]:  # validated/<county>/…, results/<county>/…
+        return {k: v for k, v in layers(root).items()
+                if k.split("/")[0] in ("validated", "results") and k.split("/")[1] in names}
+
+    mine, theirs = counties_layers(build), counties_layers(local[1])
+    assert mine and mine.keys() == theirs.keys() and all(mine[k] == theirs[k] for k in mine)
+
+
 def test_a_killed_worker_loses_no_county(province, local, cluster, tmp_path):
     """SIGKILL the worker (and its notebook kernel) in the middle of a county: the scheduler gives
     the county to another worker and the run ends with the same bytes, each county once."""

@@ -33,7 +33,7 @@ import socket
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 from typing import Callable, Iterator
 from urllib.parse import unquote, urlparse
@@ -58,6 +58,8 @@ SKIPPED_COLUMNS = ["county", "errors", "warnings", "first_problem", "validation_
 ACCOUNTING_COLUMNS = ["county", "file", "rows_read", "rows_used", "rows_rejected"]
 RUNS = "runs"  # build/runs/<province>/<quarter>/: each county's record of its run
 CONNECT_TIMEOUT = "20s"  # how long to try reaching a Dask scheduler
+# counties submitted to a cluster at once: enough that no worker waits for the client
+IN_FLIGHT_PER_THREAD, MIN_IN_FLIGHT = 4, 16
 
 
 @dataclass
@@ -262,12 +264,23 @@ def dask_outcomes(regions: list[Path], quarter: str, build: Path, runs: Path,
         raise Refusal(Code.CLUSTER_UNREACHABLE, f"无法连接 Dask 调度器 {scheduler}({error})。",
                       "请确认调度器已启动(dask scheduler)、地址和端口正确,且本机能访问该地址。") from error
     with client:
-        futures = {client.submit(county_task, str(region), quarter, str(build), str(runs), notebooks,
-                                 key=f"county-{region.name}-{quarter}", pure=False): region.name
-                   for region in regions}
-        for future in dask_completed(list(futures)):
-            yield _result(future, futures.pop(future))
+        def submit(region: Path):
+            future = client.submit(county_task, str(region), quarter, str(build), str(runs), notebooks,
+                                   key=f"county-{region.name}-{quarter}", pure=False)
+            in_flight[future] = region.name
+            return future
+
+        # a window of counties in flight, refilled as each finishes: the client holds a few
+        # futures per worker, not one per county, so its memory does not grow with the counties
+        window = max(MIN_IN_FLIGHT, IN_FLIGHT_PER_THREAD * sum(client.nthreads().values()))
+        waiting, in_flight = iter(regions), {}
+        finished = dask_completed([submit(region) for region in islice(waiting, window)])
+        for future in finished:
+            yield _result(future, in_flight.pop(future))
             future.release()  # the client keeps nothing of a finished county
+            following = next(waiting, None)
+            if following is not None:
+                finished.add(submit(following))
 
 
 def _result(future, county: str) -> CountyOutcome:
